@@ -1,0 +1,109 @@
+# Deep generative models: course repository.
+# Every target sets up what it needs (virtual environment, pinned dependencies, data) by itself.
+# `make help` lists the targets by role.
+
+SHELL       := /bin/bash
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+DATA_STAMP  := data/files/.verified
+WEEK        ?= 1
+OUT         ?= grades
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export MPLBACKEND      := Agg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
+        release notebooks gradebook mutants seeds bench gradescope lock clean
+
+help: ## List the targets, by role
+	@echo "Deep generative models: course repository"
+	@echo
+	@echo "Everyone"
+	@echo "  make setup                 virtual environment (.venv) with the pinned dependencies"
+	@echo "  make data                  build and checksum the offline data sets and the digit classifier"
+	@echo "  make test                  the whole test suite (what CI runs)"
+	@echo
+	@echo "Students"
+	@echo "  make test-week WEEK=1      public tests of one week, on your code in assignments/"
+	@echo "  make submission WEEK=1     zip of exactly the graded files, after an import check"
+	@echo "  make notebooks             execute the instructor notebooks (FAST=1 for the quick mode)"
+	@echo
+	@echo "Instructors"
+	@echo "  make grade                 grade the bundled example submissions into a gradebook (OUT=grades)"
+	@echo "  make gradescope WEEK=1     Gradescope autograder zip for one week"
+	@echo "  make gradebook             merge the autograder's and nbgrader's grades into one CSV"
+	@echo
+	@echo "Course staff and TAs"
+	@echo "  make assignments           regenerate stubs, student notebooks and handouts from solutions/"
+	@echo "  make check-assignments     fail if assignments/ differs from what solutions/ generates"
+	@echo "  make release               student bundle (zip) with no solutions and no hidden tests"
+	@echo "  make mutants               grade every mutant; fail if one keeps full marks"
+	@echo "  make seeds                 grade the reference under 20 seeds; fail if it loses a point"
+	@echo "  make bench                 timings and reference results into bench/"
+	@echo "  make lock                  rewrite requirements.txt from the current environment"
+	@echo "  make clean                 remove build outputs and grades (keeps .venv and data)"
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/dgm_course.pth
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Virtual environment with pinned dependencies
+
+$(DATA_STAMP): $(STAMP) $(wildcard data/*.py) data/checksums.json
+	$(PY) -m data build
+
+data: $(DATA_STAMP) ## Offline data sets and the digit classifier
+
+grade: $(DATA_STAMP) ## Grade the example submissions of every week into a gradebook
+	$(PY) -m autograder examples --out $(OUT)
+
+test: $(DATA_STAMP) ## Whole test suite
+	$(PY) -m pytest -q
+
+test-week: $(STAMP) ## Public tests of one week
+	$(PY) -m tools.student test $(WEEK)
+
+submission: $(STAMP) ## Zip of the graded files of one week
+	$(PY) -m tools.student submission $(WEEK)
+
+assignments: $(STAMP) ## Regenerate assignments/ from solutions/
+	$(PY) -m tools.assignments generate
+
+check-assignments: $(STAMP)
+	$(PY) -m tools.assignments check
+
+release: $(STAMP) ## Student bundle
+	$(PY) -m tools.release --out dist/student_bundle.zip
+
+notebooks: $(DATA_STAMP) ## Execute the instructor notebooks
+	$(PY) -m tools.notebooks run $(if $(FAST),--fast,)
+
+gradebook: $(DATA_STAMP) ## Merge autograder and nbgrader grades
+	$(PY) -m tools.gradebook --grades $(OUT)
+
+gradescope: $(STAMP)
+	$(PY) -m autograder gradescope $(WEEK) --out dist/week$(WEEK)_autograder.zip
+
+mutants: $(DATA_STAMP) ## Every mutant loses points
+	$(PY) -m autograder mutants all
+
+seeds: $(DATA_STAMP) ## Reference keeps full marks under 20 seeds
+	$(PY) -m autograder seeds all --num-seeds 20 --record bench/seeds.md
+
+bench: $(DATA_STAMP) ## Timings and reference results
+	$(PY) -m autograder bench --out bench
+
+lock: $(STAMP)
+	( echo "# Pinned dependencies of the course (Python 3.11). Regenerate with: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable | sed 's/^torch==.*/torch==2.13.0/' ) > requirements.txt
+
+clean:
+	rm -rf build dist $(OUT) .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
