@@ -1,0 +1,71 @@
+"""Grading many submissions: names, resume, --force, workers, progress bar, gradebook."""
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from autograder import report
+from autograder.submission import safe_name
+from autograder.weeks import Week, get_week
+
+
+def assign_names(paths: list[Path]) -> list[str]:
+    """Distinct, file-system-safe names, in order (alice, alice-2, ...)."""
+    seen: dict[str, int] = {}
+    names = []
+    for path in paths:
+        base = safe_name(Path(path))
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return names
+
+
+def _grade_one(week_folder: str, path: str, name: str, out_dir: str, seed: int) -> tuple[str, float, float]:
+    import torch
+
+    from autograder import engine
+
+    torch.set_num_threads(1)
+    result = engine.grade(get_week(week_folder), Path(path), seed=seed, name=name)
+    report.write_submission(Path(out_dir), result)
+    return name, result.score, result.max_score
+
+
+def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, force: bool = False,
+               seed: int = 0, progress: bool = True) -> list[str]:
+    """Grade each submission into out_dir/<name>/ and rewrite out_dir/gradebook.csv. Returns the names."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = assign_names(paths)
+    todo = [(p, n) for p, n in zip(paths, names) if force or not (out_dir / n / "results.json").exists()]
+    skipped = len(paths) - len(todo)
+    if skipped:
+        print(f"{skipped} submission(s) already graded in {out_dir} (use --force to regrade)")
+    bar = tqdm(total=len(todo), desc=f"grading {week.folder}", unit="submission", disable=not progress)
+    if workers <= 1 or len(todo) <= 1:
+        for path, name in todo:
+            bar.set_postfix_str(name)
+            _grade_one(week.folder, str(path), name, str(out_dir), seed)
+            report.write_gradebook(out_dir)
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_grade_one, week.folder, str(p), n, str(out_dir), seed) for p, n in todo]
+            for future in concurrent.futures.as_completed(futures):
+                name, _, _ = future.result()
+                bar.set_postfix_str(name)
+                report.write_gradebook(out_dir)
+                bar.update()
+    bar.close()
+    report.write_gradebook(out_dir)
+    report.histogram(out_dir)
+    return names
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))

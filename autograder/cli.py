@@ -1,0 +1,105 @@
+"""`python -m autograder …`: one command group, one subcommand per job."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.weeks import available_weeks, get_week
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade submissions (folders or zips) into a gradebook")
+    p.add_argument("week", help="1..4 or the week's folder name")
+    p.add_argument("submissions", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, default=Path("grades"))
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("examples", help="grade the bundled example submissions of every week")
+    p.add_argument("--out", type=Path, default=Path("grades"))
+    p.add_argument("--workers", type=int, default=1)
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip for one week")
+    p.add_argument("week")
+    p.add_argument("--out", type=Path, required=True)
+
+    p = sub.add_parser("mutants", help="grade every mutant of a week (or all); fail if one keeps full marks")
+    p.add_argument("week", help="1..4, a folder name, or 'all'")
+    p.add_argument("--only", nargs="*", help="mutant ids to run")
+
+    p = sub.add_parser("seeds", help="grade the reference under many seeds; fail if it loses a point")
+    p.add_argument("week", help="1..4, a folder name, or 'all'")
+    p.add_argument("--num-seeds", type=int, default=20)
+    p.add_argument("--record", type=Path, help="write the result (with the date) to this Markdown file")
+    p.add_argument("--alternative", action="store_true", help="sweep the alternative implementation too")
+
+    p = sub.add_parser("bench", help="timings and reference results into a folder")
+    p.add_argument("--out", type=Path, default=Path("bench"))
+    p.add_argument("--repeats", type=int, default=5)
+
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        return cmd_grade(args)
+    if args.command == "examples":
+        return cmd_examples(args)
+    if args.command == "gradescope":
+        from autograder import gradescope
+
+        gradescope.build(get_week(args.week), args.out)
+        print(f"wrote {args.out}")
+        return 0
+    if args.command == "mutants":
+        from autograder import mutants
+
+        return mutants.main(_weeks(args.week), only=args.only)
+    if args.command == "seeds":
+        from autograder import mutants
+
+        return mutants.seeds_main(_weeks(args.week), args.num_seeds, args.record, args.alternative)
+    if args.command == "bench":
+        from autograder import bench
+
+        return bench.main(args.out, args.repeats)
+    return 2
+
+
+def _weeks(key: str):
+    return available_weeks() if key == "all" else [get_week(key)]
+
+
+def cmd_grade(args) -> int:
+    from autograder import batch, report
+
+    try:
+        week = get_week(args.week)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    batch.grade_many(week, args.submissions, args.out, workers=args.workers, force=args.force, seed=args.seed)
+    print(report.table(args.out))
+    print(f"\ngradebook: {args.out / 'gradebook.csv'}   feedback: {args.out}/<submission>/feedback.html")
+    return 0
+
+
+def cmd_examples(args) -> int:
+    from autograder import batch, examples, report
+
+    weeks = available_weeks()
+    if not weeks:
+        print("no week has both solutions/ and hidden tests yet", file=sys.stderr)
+        return 1
+    for week in weeks:
+        folders = examples.build(week, ROOT / "build" / "examples" / week.folder)
+        out = args.out / week.folder
+        batch.grade_many(week, folders, out, workers=args.workers, force=True)
+        print(f"\n{week.folder}\n{report.table(out)}")
+        print(f"gradebook: {out / 'gradebook.csv'}   histogram: {out / 'scores.png'}   "
+              f"feedback: {out}/<submission>/feedback.html\n")
+    return 0

@@ -1,0 +1,169 @@
+"""The engine: runs a week's hidden tests on one submission and decides every point.
+
+The student's code runs only in the sandbox; the tests, the reference and every comparison run here,
+in the grader's process. A test earns its points when it returns; any failure earns zero for that
+test alone, with a message for the student.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+import tempfile
+import time
+import traceback
+import zlib
+from pathlib import Path
+
+import torch
+
+from autograder import checks, registry, submission as submission_mod
+from autograder.remote import Remote
+from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.weeks import Week, load_modules
+
+SUBMISSION_BUDGET_S = 600.0  # wall-clock seconds for all the tests of one submission
+
+
+@dataclasses.dataclass
+class TestResult:
+    id: str
+    name: str
+    score: float
+    max_score: float
+    visibility: str
+    output: str
+    duration: float
+    figures: list = dataclasses.field(default_factory=list)  # (caption, png bytes)
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclasses.dataclass
+class SubmissionResult:
+    name: str
+    week: str
+    tests: list[TestResult]
+    messages: list[str]
+    stdout: str
+    duration: float
+    isolation: str
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+
+@functools.lru_cache(maxsize=None)
+def reference(week: Week):
+    """The reference solution, imported in the grader's process (never in the child)."""
+    return load_modules(week.solution_dir, week, prefix="_reference")
+
+
+@functools.lru_cache(maxsize=None)
+def week_tests(week: Week) -> tuple[registry.Test, ...]:
+    return tuple(registry.discover(week.hidden_dir))
+
+
+def test_seed(base_seed: int, test_id: str) -> int:
+    """A per-test seed that does not depend on which other tests run."""
+    return (base_seed * 1_000_003 + zlib.crc32(test_id.encode())) % (2**31 - 1)
+
+
+def select_tests(week: Week, functions: set[str] | None = None, ids: set[str] | None = None):
+    tests = week_tests(week)
+    if functions is not None:
+        tests = tuple(t for t in tests if set(t.functions) & functions)
+    if ids is not None:
+        tests = tuple(t for t in tests if t.id in ids)
+    return tests
+
+
+def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = None,
+          limits: Limits | None = None, budget_s: float = SUBMISSION_BUDGET_S,
+          name: str | None = None) -> SubmissionResult:
+    """Grade one submission (a folder or a zip) on the week's hidden tests."""
+    torch.set_num_threads(1)
+    started = time.monotonic()
+    tests = select_tests(week, functions)
+    ref = reference(week)
+    with tempfile.TemporaryDirectory(prefix="dgm-submission-") as tmp:
+        sub = submission_mod.load(Path(path), week, Path(tmp) / "files")
+        present = [f.removesuffix(".py") for f in sub.files]
+        with Sandbox(sub.files, present, limits) as sandbox:
+            modules = _import_modules(sandbox, week, sub, present)
+            remote = Remote(sandbox, modules)
+            results = [_run_test(t, remote, ref, sandbox, seed, sub, modules, started, budget_s) for t in tests]
+            stdout = sandbox.output()
+            mode = sandbox.mode
+    return SubmissionResult(name or sub.name, week.folder, results, sub.messages, stdout,
+                            time.monotonic() - started, mode)
+
+
+def _import_modules(sandbox: Sandbox, week: Week, sub, present: list[str]) -> dict[str, str | None]:
+    """Import each graded module once, up front; an import failure is reported once, clearly."""
+    modules: dict[str, str | None] = {m: f"{m}.py is missing from the submission" for m in week.modules}
+    for module in present:
+        try:
+            reply, _ = sandbox.request({"op": "import", "module": module}, [], 120)
+        except SandboxError as exc:
+            modules[module] = str(exc)
+            continue
+        if reply["ok"]:
+            modules[module] = None
+        else:
+            error = reply.get("error") or {}
+            where = _last_line(str(error.get("traceback", "")))
+            modules[module] = f"{error.get('type', 'Error')}: {str(error.get('message', ''))[:500]}{where}"
+            sub.messages.append(f"{module}.py could not be imported: {modules[module]}")
+    return modules
+
+
+def _last_line(tb: str) -> str:
+    lines = [line.strip() for line in tb.strip().splitlines() if line.strip().startswith("File ")]
+    return f" ({lines[-1]})" if lines else ""
+
+
+def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: int, sub, modules,
+              started: float, budget_s: float) -> TestResult:
+    t0 = time.monotonic()
+    result = TestResult(test.id, test.name, 0.0, float(test.points), test.visibility, "", 0.0)
+    blocked = [m for m in test.files if modules.get(m)]
+    if blocked:
+        result.output = "; ".join(modules[m] for m in blocked)[:1000]
+        return result
+    if time.monotonic() - started > budget_s:
+        result.output = f"not run: the grading time budget of this submission ({budget_s:.0f} s) ran out"
+        return result
+    s = test_seed(seed, test.id)
+    torch.manual_seed(s)
+    token, figures = checks.collect_figures()
+    try:
+        remote._seed(s)
+        remote.deadline = min(t0 + test.timeout, started + budget_s)
+        test.func(remote, ref)
+        result.score = float(test.points)
+        result.output = "passed"
+    except checks.CheckFailed as exc:
+        result.output = str(exc)[:3000]
+        if isinstance(exc, checks.StudentError) and exc.traceback:
+            result.output += "\n\nWhere (your code):\n" + exc.traceback[-1500:]
+    except SandboxError as exc:
+        result.output = str(exc)
+    except Exception as exc:  # noqa: BLE001  (the student's data broke an assumption of the test)
+        result.output = (f"your code's output could not be checked ({type(exc).__name__}: {str(exc)[:300]}); "
+                         "check the types and shapes your functions return")
+        print(f"[autograder] {test.id} on {sub.name}: {type(exc).__name__}: {exc}\n"
+              + "".join(traceback.format_exc(limit=-3)), file=sys.stderr)
+    finally:
+        checks.release_figures(token)
+        remote.deadline = float("inf")
+    result.figures = figures
+    result.duration = time.monotonic() - t0
+    return result

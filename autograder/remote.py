@@ -1,0 +1,147 @@
+"""`sub`: the student's code as seen from a hidden test. Every call becomes a request to the sandbox.
+
+    sub.density.categorical_nll(logits, x)        -> plain data (tensors, floats, tuples, Records)
+    sub.fixture("gaussian_log_prob", mean=..., cov=...)   -> a callable built in the child
+    sub.without("torch.multinomial").sampling.sample_categorical(p, 10)
+    model = sub.models.Critic(config)             -> a RemoteObject; model.forward(x) runs in the child
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from autograder.checks import CheckFailed, StudentError
+from autograder.runtime import protocol
+from autograder.sandbox import Sandbox, SandboxError
+
+
+class Remote:
+    def __init__(self, sandbox: Sandbox, modules: dict[str, str | None], disabled: tuple[str, ...] = ()):
+        """modules: graded module name -> None when it imported, else the error message to show."""
+        self._sandbox = sandbox
+        self._modules = modules
+        self._disabled = disabled
+        self.deadline = float("inf")  # set by the engine for each test
+
+    def __getattr__(self, name: str) -> "RemoteModule":
+        if name.startswith("_") or name not in self._modules:
+            raise AttributeError(name)
+        return RemoteModule(self, name)
+
+    def fixture(self, name: str, **kwargs: Any) -> protocol.FixtureRef:
+        return protocol.FixtureRef(name, **kwargs)
+
+    def without(self, *names: str) -> "Remote":
+        view = Remote(self._sandbox, self._modules, self._disabled + tuple(names))
+        view.deadline = self.deadline
+        view.__dict__["_parent"] = self
+        return view
+
+    # --- the one place where requests are sent ----------------------------------------------------
+    def _request(self, message: dict, label: str) -> Any:
+        parent = self.__dict__.get("_parent")
+        deadline = parent.deadline if parent is not None else self.deadline
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CheckFailed(f"{label}: the test's time limit ran out")
+        arrays: list = []
+        for key in ("args", "kwargs"):
+            if key in message:
+                message[key] = protocol.encode(message[key], arrays)
+        if self._disabled:
+            message["disable"] = list(self._disabled)
+        try:
+            reply, reply_arrays = self._sandbox.request(message, arrays, remaining)
+        except SandboxError as exc:
+            raise CheckFailed(f"{label}: {exc}") from None
+        if not reply["ok"]:
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            raise StudentError(label, str(error.get("type", "Exception"))[:100],
+                               str(error.get("message", ""))[:2000], str(error.get("traceback", ""))[:4000])
+        try:
+            value = protocol.decode(reply.get("value"), reply_arrays)
+        except protocol.ProtocolError as exc:
+            raise CheckFailed(f"{label} returned malformed data ({exc})") from None
+        return _wrap_handles(self, value, label)
+
+    def _call(self, target: str, args, kwargs) -> Any:
+        module = target.split(".", 1)[0]
+        problem = self._modules.get(module)
+        if problem:
+            raise CheckFailed(f"{module}.py could not be imported: {problem}")
+        return self._request({"op": "call", "target": target, "args": list(args), "kwargs": dict(kwargs)},
+                             f"{target}()")
+
+    def _seed(self, seed: int) -> None:
+        self._sandbox.request({"op": "seed", "seed": int(seed)}, [], 60)
+
+
+class RemoteModule:
+    def __init__(self, remote: Remote, name: str):
+        self._remote, self._name = remote, name
+
+    def __getattr__(self, name: str) -> "RemoteFunction":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return RemoteFunction(self._remote, f"{self._name}.{name}")
+
+
+class RemoteFunction:
+    def __init__(self, remote: Remote, target: str):
+        self._remote, self.target = remote, target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._remote._call(self.target, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student function {self.target}>"
+
+
+class RemoteObject:
+    """An object living in the child. Methods run there; `.get(name)` fetches an attribute as data."""
+
+    def __init__(self, remote: Remote, handle: protocol.Handle, label: str):
+        self._remote, self._handle, self._label = remote, handle, label
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return self._remote._request({"op": "call_method", "handle": self._handle.handle_id, "name": name,
+                                          "args": list(args), "kwargs": dict(kwargs)},
+                                         f"{self._handle.type_name}.{name}()")
+
+        return method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._remote._request({"op": "call_method", "handle": self._handle.handle_id, "name": "__call__",
+                                      "args": list(args), "kwargs": dict(kwargs)}, f"{self._handle.type_name}()")
+
+    def get(self, name: str) -> Any:
+        return self._remote._request({"op": "getattr", "handle": self._handle.handle_id, "name": name},
+                                     f"{self._handle.type_name}.{name}")
+
+    @property
+    def handle(self) -> protocol.Handle:
+        return self._handle
+
+    def __repr__(self) -> str:
+        return f"<student object {self._handle.type_name}>"
+
+
+def _wrap_handles(remote: Remote, value: Any, label: str) -> Any:
+    if isinstance(value, protocol.Unsupported):
+        raise CheckFailed(f"{label} returned a {value.type_name}, which is not plain data "
+                          "(expected tensors, numbers, tuples or lists)")
+    if isinstance(value, protocol.Handle):
+        return RemoteObject(remote, value, label)
+    if isinstance(value, protocol.Record):
+        return protocol.Record(value._fields, [_wrap_handles(remote, v, label) for v in value])
+    if isinstance(value, tuple):
+        return tuple(_wrap_handles(remote, v, label) for v in value)
+    if isinstance(value, list):
+        return [_wrap_handles(remote, v, label) for v in value]
+    if isinstance(value, dict):
+        return {k: _wrap_handles(remote, v, label) for k, v in value.items()}
+    return value

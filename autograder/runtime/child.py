@@ -1,0 +1,204 @@
+"""The child runtime: the only process that ever imports student code.
+
+It is small and generic. It knows nothing about tests, references or expected values: it reads
+requests (which function, which arguments) from one pipe, carries them out on the submission's
+modules, and writes plain data back on another pipe (see protocol.py). Its stdout and stderr belong
+to the student's code; the grader keeps only the first few kilobytes of them.
+
+Run as: python -I -B child.py --fd-in N --fd-out M --workdir DIR --modules density,sampling,metrics
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fd-in", type=int, required=True)
+    parser.add_argument("--fd-out", type=int, required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--modules", required=True)
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--limits", default="{}")
+    args = parser.parse_args()
+
+    apply_limits(json.loads(args.limits))
+    os.chdir(args.workdir)
+    # The submission first, then protocol.py and fixtures.py, then the installed packages.
+    sys.path[:0] = [args.workdir, HERE]
+    sys.path.append(args.site)
+    import torch  # imported before any student code, so the thread settings hold
+
+    torch.set_num_threads(1)
+    import protocol  # noqa: E402  (the copy next to this file)
+
+    Runtime(args.fd_in, args.fd_out, set(args.modules.split(",")), protocol).serve()
+
+
+def apply_limits(limits: dict) -> None:
+    """Soft = hard limits, set before any student code runs, so they cannot be raised again."""
+    import ctypes
+    import resource
+
+    table = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
+             "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE,
+             "processes": resource.RLIMIT_NPROC}
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in table.items():
+        if limits.get(key):
+            resource.setrlimit(which, (int(limits[key]), int(limits[key])))
+    try:  # orphans of student code are re-parented here, so killing this tree kills them too
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+class Runtime:
+    def __init__(self, fd_in: int, fd_out: int, modules: set[str], protocol):
+        self.fd_in, self.fd_out = fd_in, fd_out
+        self.modules = modules
+        self.protocol = protocol
+        self.objects: dict[int, object] = {}  # handle id -> object living here
+        self.next_handle = 1
+
+    # --- request loop -------------------------------------------------------------------------
+    def serve(self) -> None:
+        p = self.protocol
+        while True:
+            try:
+                body, blob = p.read_frame(self.fd_in)
+            except EOFError:
+                return
+            message, arrays = p.unpack(body, blob)
+            try:
+                value = self.handle_request(message, arrays)
+                reply = {"ok": True}
+                out_arrays: list = []
+                reply["value"] = p.encode(value, out_arrays, self.register)
+            except BaseException as exc:  # noqa: BLE001  (student code may raise anything, SystemExit too)
+                out_arrays = []
+                reply = {"ok": False, "error": describe(exc)}
+            p.write_all(self.fd_out, p.pack(reply, out_arrays))
+
+    def handle_request(self, message: dict, arrays: dict):
+        import torch
+
+        op = message.get("op")
+        if op == "ping":
+            return "pong"
+        if op == "seed":
+            torch.manual_seed(int(message["seed"]))
+            return None
+        if op == "import":
+            return self.load(str(message["module"])).__name__
+        if op == "release":
+            for hid in message.get("handles", []):
+                self.objects.pop(hid, None)
+            return None
+        if op not in ("call", "call_method", "getattr"):
+            raise ValueError(f"unknown request {op!r}")
+        args = self.protocol.decode(message.get("args", []), arrays, self.fixture, self.resolve)
+        kwargs = self.protocol.decode(message.get("kwargs", {"__dict__": []}), arrays,
+                                      self.fixture, self.resolve)
+        if op == "getattr":
+            return getattr(self.resolve(int(message["handle"])), public(message["name"]))
+        if op == "call_method":
+            obj = self.resolve(int(message["handle"]))
+            target = obj if message["name"] == "__call__" else getattr(obj, public(message["name"]))
+        else:
+            module_name, _, function_name = str(message["target"]).rpartition(".")
+            target = getattr(self.load(module_name), public(function_name))
+        with Disabled(message.get("disable", [])):
+            return target(*args, **kwargs)
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def load(self, module_name: str):
+        if module_name not in self.modules:
+            raise ImportError(f"{module_name!r} is not a graded module of this week")
+        return importlib.import_module(module_name)
+
+    def fixture(self, name: str, kwargs: dict):
+        import fixtures  # the public fixtures module, copied next to this file
+
+        return getattr(fixtures, public(name))(**kwargs)
+
+    def register(self, obj) -> int:
+        hid = self.next_handle
+        self.next_handle += 1
+        self.objects[hid] = obj
+        return hid
+
+    def resolve(self, hid: int):
+        if hid not in self.objects:
+            raise KeyError(f"no object with handle {hid}")
+        return self.objects[hid]
+
+
+def public(name) -> str:
+    name = str(name)
+    if not name.isidentifier() or name.startswith("_"):
+        raise AttributeError(f"{name!r} is not a public name")
+    return name
+
+
+def describe(exc: BaseException) -> dict:
+    """An exception as plain data, with the traceback limited to the student's own files."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(HERE)]
+    text = "".join(traceback.format_list(frames[-6:]))
+    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
+
+
+class Disabled:
+    """Makes the named functions raise for the duration of one call (e.g. torch.multinomial)."""
+
+    def __init__(self, names):
+        self.names = [str(n) for n in names]
+        self.saved: list = []
+
+    def __enter__(self):
+        import torch
+        import torch.distributions
+
+        for name in self.names:
+            if name == "torch.distributions":
+                for cls in vars(torch.distributions).values():
+                    if isinstance(cls, type) and issubclass(cls, torch.distributions.Distribution):
+                        for method in ("sample", "rsample", "sample_n"):
+                            if method in vars(cls):
+                                self._patch(cls, method, name)
+                continue
+            owner_path, _, attr = name.rpartition(".")
+            owner = {"torch": torch, "torch.Tensor": torch.Tensor}.get(owner_path)
+            if owner is None:
+                raise ValueError(f"cannot disable {name!r}")
+            self._patch(owner, attr, name)
+        return self
+
+    def _patch(self, owner, attr, label):
+        def forbidden(*args, **kwargs):
+            raise RuntimeError(f"{label} is not allowed in this function")
+
+        self.saved.append((owner, attr, vars(owner).get(attr, _INHERITED)))
+        setattr(owner, attr, forbidden)
+
+    def __exit__(self, *exc):
+        for owner, attr, original in reversed(self.saved):
+            if original is _INHERITED:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, original)
+        return False
+
+
+_INHERITED = object()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""The sandboxed child process that runs student code, and the one pipe protocol to talk to it.
+
+Two isolation modes, chosen once per grader process:
+
+* **namespace** (the grader is root, as on Gradescope and in CI): util-linux only. `unshare` gives the
+  child its own mount, network and PID namespaces; inside, a fresh tmpfs becomes the child's root
+  filesystem with only the system directories, the Python installation and the submission's working
+  directory bound into it (read-only but for the working directory). The repository, the hidden
+  tests, the reference solutions, the grader's output and every other user's files simply do not exist
+  there. `chroot` into it, then `setpriv` drops to `nobody` (uid 65534) with no capabilities and
+  `no_new_privs`. There is no network interface but loopback (down), and when the child's main process
+  dies the kernel kills everything else in its PID namespace, daemons included.
+* **process** (not root, e.g. an instructor's laptop): a child process in its own session with the
+  same resource limits and scrubbed environment, in a temporary directory. It can read what the
+  grader's user can read; the grader says so in one warning line.
+
+In both modes the child gets rlimits (CPU seconds, address space, file size, open files, no core
+files, and in namespace mode a process count), one torch thread, a scrubbed environment, a wall-clock
+deadline on every call, and a capped capture of its stdout/stderr. The grader kills the child's whole
+process tree (and any orphan adopted by the grader as child subreaper) when a call times out, when the
+child crashes, and at the end of each submission.
+"""
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import errno
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+from autograder.runtime import protocol
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+RUNTIME_FILES = ("child.py", "protocol.py", "fixtures.py")
+NOBODY = 65534
+
+
+@dataclasses.dataclass
+class Limits:
+    """Resource limits of one child process."""
+
+    memory_bytes: int = 6 << 30  # address space; torch alone maps about 1.5 GiB
+    cpu_seconds: int = 900  # CPU time of the child over its whole life
+    file_bytes: int = 64 << 20  # largest file the child may write
+    open_files: int = 256
+    processes: int = 64  # per uid, namespace mode only (threads count too)
+    output_bytes: int = 64 << 10  # stdout + stderr kept for the feedback
+
+
+class SandboxError(Exception):
+    """The child could not answer: it crashed, timed out or broke the protocol."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxCrash(SandboxError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Isolation mode
+# ---------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def isolation_mode() -> str:
+    """'namespace' when root and util-linux can build the jail, else 'process' (with one warning)."""
+    forced = os.environ.get("AUTOGRADER_ISOLATION")
+    if forced in ("namespace", "process"):
+        return forced
+    if os.geteuid() == 0 and all(shutil.which(t) for t in ("unshare", "setpriv", "chroot", "mount")):
+        probe = subprocess.run(
+            ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
+             "/bin/sh", "-c", "mount -t tmpfs probe /mnt 2>/dev/null || mount -t tmpfs probe /tmp"],
+            capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return "namespace"
+    warnings.warn("autograder: not root (or no mount namespaces): student code runs in limited child "
+                  "processes without a filesystem jail or a separate user", RuntimeWarning, stacklevel=2)
+    return "process"
+
+
+_SUBREAPER_SET = False
+
+
+def _become_subreaper() -> None:
+    """Orphans of student code (double-forked daemons) get re-parented to us, so we can kill them."""
+    global _SUBREAPER_SET
+    if _SUBREAPER_SET or not sys.platform.startswith("linux"):
+        return
+    pr_set_child_subreaper = 36
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+        _SUBREAPER_SET = True
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox
+# ---------------------------------------------------------------------------------------------
+class Sandbox:
+    """One child process serving one submission. Restartable: a crash or timeout ends only that call.
+
+    files: {name in the working directory: source path} — the submission's graded files (and any
+    public data the week needs).
+    """
+
+    def __init__(self, files: dict[str, Path], modules: list[str], limits: Limits | None = None):
+        self.files = dict(files)
+        self.modules = list(modules)
+        self.limits = limits or Limits()
+        self.mode = isolation_mode()
+        self.proc: subprocess.Popen | None = None
+        self.tmp: Path | None = None
+        self.starts = 0
+        self._output = bytearray()
+        self._output_dropped = 0
+        self._lock = threading.Lock()
+
+    # --- life cycle -------------------------------------------------------------------------------
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.close()
+        _become_subreaper()
+        self.starts += 1
+        self._spare = children_of_me()
+        self.tmp = Path(tempfile.mkdtemp(prefix="dgm-sandbox-"))
+        work, runtime = self.tmp / "work", self.tmp / "runtime"
+        work.mkdir()
+        runtime.mkdir()
+        for name, source in self.files.items():
+            shutil.copyfile(source, work / name)
+        for name in RUNTIME_FILES:
+            shutil.copyfile(RUNTIME_DIR / name, runtime / name)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        if self.mode == "namespace":
+            for path in [work, *work.iterdir()]:
+                os.chown(path, NOBODY, NOBODY)
+            os.chmod(work, 0o700)
+            os.chmod(self.tmp, 0o711)
+            argv = self._namespace_argv(req_r, resp_w)
+            cwd = "/"
+        else:
+            argv = self._child_argv(req_r, resp_w, str(runtime), str(work))
+            cwd = str(work)
+        env = scrubbed_env(home="/sandbox" if self.mode == "namespace" else str(work),
+                           tmp="/tmp" if self.mode == "namespace" else str(self.tmp))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w), cwd=cwd,
+                                     env=env, start_new_session=True)
+        os.close(req_r)
+        os.close(resp_w)
+        self.req_w, self.resp_r = req_w, resp_r
+        self.started_at = time.monotonic()
+        self._reader = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
+        self._reader.start()
+
+    def _child_argv(self, fd_in: int, fd_out: int, runtime: str, work: str) -> list[str]:
+        limits = {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
+                  "file_bytes": self.limits.file_bytes, "open_files": self.limits.open_files,
+                  "processes": self.limits.processes if self.mode == "namespace" else 0}
+        return [sys.executable, "-I", "-S", "-B", "-u", f"{runtime}/child.py", "--fd-in", str(fd_in),
+                "--fd-out", str(fd_out), "--workdir", work, "--modules", ",".join(self.modules),
+                "--site", sysconfig.get_paths()["purelib"], "--limits", json.dumps(limits)]
+
+    def _namespace_argv(self, fd_in: int, fd_out: int) -> list[str]:
+        root = self.tmp / "root"
+        root.mkdir()
+        # Directories bound read-only at their own path: the system and the Python installation.
+        python_dirs = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
+                                                              os.path.dirname(os.path.realpath(sys.executable)))})
+        python_dirs = [p for p in python_dirs
+                       if not any(p == s or p.startswith(s + "/") for s in ("/usr", "/etc"))]
+        python_dirs = [p for p in python_dirs if not any(p.startswith(q + "/") for q in python_dirs)]
+        child = " ".join(_quote(a) for a in self._child_argv(fd_in, fd_out, "/runtime", "/sandbox"))
+        lines = ["set -eu", f"R={_quote(str(root))}",
+                 'mount -t tmpfs -o mode=0755,size=16m sandbox-root "$R"']
+        for d in ("usr", "etc"):
+            lines += [f'mkdir "$R/{d}"', f'mount --bind /{d} "$R/{d}"',
+                      f'mount -o remount,bind,ro,nosuid,nodev "$R/{d}"']
+        for d in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            lines.append(f'if [ -L /{d} ]; then ln -s "$(readlink /{d})" "$R/{d}"; '
+                         f'elif [ -d /{d} ]; then mkdir "$R/{d}"; mount --bind /{d} "$R/{d}"; '
+                         f'mount -o remount,bind,ro,nosuid,nodev "$R/{d}"; fi')
+        lines += ['mkdir "$R/dev" "$R/dev/shm" "$R/tmp" "$R/proc" "$R/sandbox" "$R/runtime"']
+        for dev in ("null", "zero", "random", "urandom"):
+            lines += [f'touch "$R/dev/{dev}"', f'mount --bind /dev/{dev} "$R/dev/{dev}"']
+        lines += ['mount -t tmpfs -o size=256m,mode=1777,nosuid,nodev sandbox-shm "$R/dev/shm"',
+                  'mount -t tmpfs -o size=256m,mode=1777,nosuid,nodev sandbox-tmp "$R/tmp"',
+                  'mount -t proc -o nosuid,nodev,noexec proc "$R/proc"',
+                  f'mount --bind {_quote(str(self.tmp / "work"))} "$R/sandbox"',
+                  f'mount --bind {_quote(str(self.tmp / "runtime"))} "$R/runtime"',
+                  'mount -o remount,bind,ro,nosuid,nodev "$R/runtime"']
+        for p in python_dirs:
+            lines += [f'mkdir -p "$R"{_quote(p)}', f'mount --bind {_quote(p)} "$R"{_quote(p)}',
+                      f'mount -o remount,bind,ro,nosuid,nodev "$R"{_quote(p)}']
+        lines.append(f'exec chroot "$R" /usr/bin/setpriv --reuid={NOBODY} --regid={NOBODY} '
+                     f'--clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- {child}')
+        return ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
+                "--kill-child", "/bin/sh", "-c", "\n".join(lines)]
+
+    def _drain(self, stream) -> None:
+        while True:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not chunk:
+                return
+            with self._lock:
+                room = self.limits.output_bytes - len(self._output)
+                self._output += chunk[:max(room, 0)]
+                self._output_dropped += max(len(chunk) - max(room, 0), 0)
+
+    def output(self) -> str:
+        """What the student's code printed so far (capped), as text."""
+        with self._lock:
+            text = self._output.decode("utf-8", errors="replace")
+            if self._output_dropped:
+                text += f"\n[... {self._output_dropped} more bytes of output dropped]"
+            return text
+
+    def close(self) -> None:
+        if self.proc is not None:
+            kill_tree(self.proc, self._spare)
+            for fd in (self.req_w, self.resp_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.proc = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    # --- calls ------------------------------------------------------------------------------------
+    def request(self, message: dict, arrays: list, timeout: float) -> tuple[dict, dict]:
+        """Send one request and wait for its reply. Raises SandboxError (after killing the child)."""
+        if not self.alive:
+            self.start()
+        deadline = time.monotonic() + timeout
+        try:
+            _write_until(self.req_w, protocol.pack(message, arrays), deadline)
+            header = _read_until(self.resp_r, protocol.HEADER.size, deadline)
+            json_len, blob_len = protocol.HEADER.unpack(header)
+            if json_len > protocol.MAX_JSON_BYTES or blob_len > protocol.MAX_BLOB_BYTES:
+                raise protocol.ProtocolError("reply larger than the limit")
+            body = _read_until(self.resp_r, json_len, deadline)
+            blob = _read_until(self.resp_r, blob_len, deadline)
+            reply, reply_arrays = protocol.unpack(body, blob)
+            if not isinstance(reply.get("ok"), bool):
+                raise protocol.ProtocolError("reply without a status")
+            return reply, reply_arrays
+        except TimeoutError:
+            self.close()
+            raise SandboxTimeout(f"no answer within {timeout:.0f} s (time limit); the process was killed") from None
+        except (EOFError, BrokenPipeError, ConnectionError):
+            code = self._exit_code()
+            self.close()
+            raise SandboxCrash(f"the process running your code exited ({_describe_exit(code)})") from None
+        except protocol.ProtocolError as exc:
+            self.close()
+            raise SandboxCrash(f"the process running your code sent malformed data ({exc})") from None
+
+    def _exit_code(self) -> int | None:
+        try:
+            return self.proc.wait(timeout=2) if self.proc else None
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "unknown status"
+    if code < 0 or code > 128:
+        signum = -code if code < 0 else code - 128
+        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
+        hint = {"SIGKILL": ": killed, possibly for exceeding the memory or CPU limit",
+                "SIGXCPU": ": CPU time limit exceeded", "SIGXFSZ": ": file size limit exceeded",
+                "SIGSEGV": ": segmentation fault"}.get(name, "")
+        return f"signal {name}{hint}"
+    return f"exit code {code}"
+
+
+def scrubbed_env(home: str, tmp: str) -> dict[str, str]:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": tmp, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # numerical correctness on some CPUs
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _wait_fd(fd: int, deadline: float, write: bool) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError
+    r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], remaining)
+    if not (r or w):
+        raise TimeoutError
+
+
+def _write_until(fd: int, data: bytes, deadline: float) -> None:
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    while view:
+        _wait_fd(fd, deadline, write=True)
+        try:
+            view = view[os.write(fd, view[:1 << 16]):]
+        except BlockingIOError:
+            continue
+
+
+def _read_until(fd: int, n: int, deadline: float) -> bytes:
+    os.set_blocking(fd, False)
+    chunks, remaining = [], n
+    while remaining:
+        _wait_fd(fd, deadline, write=False)
+        try:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Killing a whole process tree
+# ---------------------------------------------------------------------------------------------
+def _process_table() -> dict[int, int]:
+    """pid -> parent pid, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read().decode("ascii", "replace")
+                table[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    return table
+
+
+def kill_tree(proc: subprocess.Popen, spare: set[int] = frozenset()) -> None:
+    """SIGKILL the child, its descendants, its process group, and the orphans the grader adopted.
+
+    spare: children the grader already had before this sandbox started (never touched).
+    """
+    me = os.getpid()
+    for _ in range(20):
+        table = _process_table()
+        victims = {proc.pid} if proc.poll() is None else set()
+        frontier = [proc.pid]
+        while frontier:  # descendants of the child
+            parent = frontier.pop()
+            for pid, ppid in table.items():
+                if ppid == parent and pid not in victims:
+                    victims.add(pid)
+                    frontier.append(pid)
+        # Double-forked daemons are re-parented to us (we are a child subreaper).
+        victims |= {pid for pid, ppid in table.items() if ppid == me and pid not in spare and pid != proc.pid}
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap_adopted(victims - {proc.pid})
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            continue
+        if not (victims - {proc.pid}):
+            break
+        time.sleep(0.01)
+
+
+def children_of_me() -> set[int]:
+    me = os.getpid()
+    return {pid for pid, ppid in _process_table().items() if ppid == me}
+
+
+def _reap_adopted(pids) -> None:
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        except OSError as exc:
+            if exc.errno != errno.ECHILD:
+                raise
