@@ -22,7 +22,6 @@ def results_json(result: SubmissionResult) -> dict:
         notes.append("(graded with process isolation only)")
     return {
         "score": round(result.score, 4),
-        "max_score": round(result.max_score, 4),
         "execution_time": round(result.duration, 2),
         "output": "\n".join(notes) if notes else f"{result.week}: {result.score:g} / {result.max_score:g}",
         "visibility": "visible",
@@ -115,7 +114,7 @@ def write_gradebook(out_dir: Path) -> Path:
         for name, res in results.items():
             scores = {t["number"]: t["score"] for t in res["tests"]}
             writer.writerow([name, *[_fmt(scores.get(c, "")) for c in columns], _fmt(res["score"]),
-                             _fmt(res.get("max_score", sum(t["max_score"] for t in res["tests"])))])
+                             _fmt(sum(t["max_score"] for t in res["tests"]))])
     os.replace(tmp, path)
     return path
 
@@ -133,7 +132,7 @@ def table(out_dir: Path) -> str:
     lines = [f"{'submission':<{width}} {'passed':>9} {'score':>15}  ", "-" * (width + 48)]
     for name, res in results.items():
         passed = sum(t["score"] >= t["max_score"] for t in res["tests"])
-        total = res.get("max_score") or sum(t["max_score"] for t in res["tests"]) or 1
+        total = sum(t["max_score"] for t in res["tests"]) or 1
         bar = "█" * round(20 * res["score"] / total)
         lines.append(f"{name:<{width}} {passed:>4}/{len(res['tests']):<4} {res['score']:>7g} / {total:<6g} {bar}")
     return "\n".join(lines)
@@ -149,7 +148,7 @@ def histogram(out_dir: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pct = [100 * r["score"] / (r.get("max_score") or 1) for r in results.values()]
+    pct = [100 * r["score"] / (sum(t["max_score"] for t in r["tests"]) or 1) for r in results.values()]
     fig, ax = plt.subplots(figsize=(5, 3), dpi=100)
     ax.hist(pct, bins=list(range(0, 105, 5)), color="#4c72b0", edgecolor="white")
     ax.set_xlabel("total score (% of maximum)")

@@ -10,6 +10,9 @@ Two isolation modes, chosen once per grader process:
   there. `chroot` into it, then `setpriv` drops to `nobody` (uid 65534) with no capabilities and
   `no_new_privs`. There is no network interface but loopback (down), and when the child's main process
   dies the kernel kills everything else in its PID namespace, daemons included.
+* **privdrop** (root, but no mount namespaces, as in some containers): the same child, dropped to
+  `nobody` by `setpriv` before it runs, with the grader's folders protected by their permissions
+  (the Gradescope `setup.sh` makes its source folder readable by root only).
 * **process** (not root, e.g. an instructor's laptop): a child process in its own session with the
   same resource limits and scrubbed environment, in a temporary directory. It can read what the
   grader's user can read; the grader says so in one warning line.
@@ -78,7 +81,7 @@ class SandboxCrash(SandboxError):
 def isolation_mode() -> str:
     """'namespace' when root and util-linux can build the jail, else 'process' (with one warning)."""
     forced = os.environ.get("AUTOGRADER_ISOLATION")
-    if forced in ("namespace", "process"):
+    if forced in ("namespace", "privdrop", "process"):
         return forced
     if os.geteuid() == 0 and all(shutil.which(t) for t in ("unshare", "setpriv", "chroot", "mount")):
         probe = subprocess.run(
@@ -87,6 +90,9 @@ def isolation_mode() -> str:
             capture_output=True, timeout=30)
         if probe.returncode == 0:
             return "namespace"
+        warnings.warn("autograder: no mount namespaces here: student code runs as nobody, without a "
+                      "filesystem jail", RuntimeWarning, stacklevel=2)
+        return "privdrop"
     warnings.warn("autograder: not root (or no mount namespaces): student code runs in limited child "
                   "processes without a filesystem jail or a separate user", RuntimeWarning, stacklevel=2)
     return "process"
@@ -156,13 +162,18 @@ class Sandbox:
             shutil.copyfile(RUNTIME_DIR / name, runtime / name)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        if self.mode == "namespace":
+        if self.mode in ("namespace", "privdrop"):
             for path in [work, *work.iterdir()]:
                 os.chown(path, NOBODY, NOBODY)
             os.chmod(work, 0o700)
             os.chmod(self.tmp, 0o711)
+        if self.mode == "namespace":
             argv = self._namespace_argv(req_r, resp_w)
             cwd = "/"
+        elif self.mode == "privdrop":
+            argv = [shutil.which("setpriv") or "/usr/bin/setpriv", *_SETPRIV_ARGS, "--",
+                    *self._child_argv(req_r, resp_w, str(runtime), str(work))]
+            cwd = str(work)
         else:
             argv = self._child_argv(req_r, resp_w, str(runtime), str(work))
             cwd = str(work)
@@ -181,7 +192,7 @@ class Sandbox:
     def _child_argv(self, fd_in: int, fd_out: int, runtime: str, work: str) -> list[str]:
         limits = {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
                   "file_bytes": self.limits.file_bytes, "open_files": self.limits.open_files,
-                  "processes": self.limits.processes if self.mode == "namespace" else 0}
+                  "processes": self.limits.processes if self.mode != "process" else 0}
         return [sys.executable, "-I", "-S", "-B", "-u", f"{runtime}/child.py", "--fd-in", str(fd_in),
                 "--fd-out", str(fd_out), "--workdir", work, "--modules", ",".join(self.modules),
                 "--site", sysconfig.get_paths()["purelib"], "--limits", json.dumps(limits)]
@@ -217,8 +228,7 @@ class Sandbox:
         for p in python_dirs:
             lines += [f'mkdir -p "$R"{_quote(p)}', f'mount --bind {_quote(p)} "$R"{_quote(p)}',
                       f'mount -o remount,bind,ro,nosuid,nodev "$R"{_quote(p)}']
-        lines.append(f'exec chroot "$R" /usr/bin/setpriv --reuid={NOBODY} --regid={NOBODY} '
-                     f'--clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- {child}')
+        lines.append(f'exec chroot "$R" /usr/bin/setpriv {" ".join(_SETPRIV_ARGS)} -- {child}')
         return ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
                 "--kill-child", "/bin/sh", "-c", "\n".join(lines)]
 
@@ -287,6 +297,10 @@ class Sandbox:
             return self.proc.wait(timeout=2) if self.proc else None
         except subprocess.TimeoutExpired:
             return None
+
+
+_SETPRIV_ARGS = (f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
+                 "--inh-caps=-all", "--bounding-set=-all")
 
 
 def _quote(text: str) -> str:
