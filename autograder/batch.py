@@ -24,19 +24,20 @@ def assign_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def _grade_one(week_folder: str, path: str, name: str, out_dir: str, seed: int) -> tuple[str, float, float]:
+def _grade_one(week_folder: str, path: str, name: str, out_dir: str, seed: int,
+               only: list[str] | None = None) -> tuple[str, float, float]:
     import torch
 
     from autograder import engine
 
     torch.set_num_threads(1)
-    result = engine.grade(get_week(week_folder), Path(path), seed=seed, name=name)
+    result = engine.grade(get_week(week_folder), Path(path), seed=seed, name=name, only=only)
     report.write_submission(Path(out_dir), result)
     return name, result.score, result.max_score
 
 
 def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, force: bool = False,
-               seed: int = 0, progress: bool = True) -> list[str]:
+               seed: int = 0, progress: bool = True, only: list[str] | None = None) -> list[str]:
     """Grade each submission into out_dir/<name>/ and rewrite out_dir/gradebook.csv. Returns the names."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -49,13 +50,13 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     if workers <= 1 or len(todo) <= 1:
         for path, name in todo:
             bar.set_postfix_str(name)
-            _grade_one(week.folder, str(path), name, str(out_dir), seed)
+            _grade_one(week.folder, str(path), name, str(out_dir), seed, only)
             report.write_gradebook(out_dir)
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_grade_one, week.folder, str(p), n, str(out_dir), seed) for p, n in todo]
+            futures = [pool.submit(_grade_one, week.folder, str(p), n, str(out_dir), seed, only) for p, n in todo]
             for future in concurrent.futures.as_completed(futures):
                 name, _, _ = future.result()
                 bar.set_postfix_str(name)

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--only", nargs="+", metavar="GLOB", help="run only the tests whose id matches, e.g. 'density.*'")
 
     p = sub.add_parser("examples", help="grade the bundled example submissions of every week")
     p.add_argument("--out", type=Path, default=Path("grades"))
@@ -82,7 +83,8 @@ def cmd_grade(args) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    batch.grade_many(week, args.submissions, args.out, workers=args.workers, force=args.force, seed=args.seed)
+    batch.grade_many(week, args.submissions, args.out, workers=args.workers, force=args.force, seed=args.seed,
+                     only=args.only)
     print(report.table(args.out))
     print(f"\ngradebook: {args.out / 'gradebook.csv'}   feedback: {args.out}/<submission>/feedback.html")
     return 0

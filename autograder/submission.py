@@ -31,7 +31,7 @@ class Submission:
 def safe_name(path: Path) -> str:
     raw = os.fsdecode(path.name)
     raw = raw.removesuffix(".zip") if raw.lower().endswith(".zip") else raw
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.encode("utf-8", "replace").decode("utf-8", "replace"))
+    cleaned = re.sub(r"[^\w.-]+", "_", raw.encode("utf-8", "replace").decode("utf-8", "replace"))
     cleaned = cleaned.strip("._") or "submission"
     return cleaned[:100]
 

@@ -1,0 +1,130 @@
+"""`make bench`: how fast grading is, measured, written to bench/results.json and bench/results.md.
+
+Figures, per week:
+* grading time of one correct submission (the reference), median of `repeats` runs, end to end
+  (loading, sandbox start, every hidden test);
+* the harness overhead: that time minus the same tests run in-process against the reference
+  (no sandbox, no serialization);
+* throughput of a batch of 4 submissions with --workers 1 and --workers 2.
+These are measurements, not assertions: the targets (60 s per submission, 2 s overhead, a 1.6×
+speed-up with 2 workers) are compared in the table, never in a timed test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import torch
+
+from autograder import engine
+from autograder.runtime import fixtures, protocol
+from autograder.weeks import available_weeks
+
+
+class LocalRemote:
+    """The `sub` interface, calling a module namespace in-process: the baseline for the overhead."""
+
+    def __init__(self, namespace: types.SimpleNamespace):
+        self._ns = namespace
+        self.deadline = float("inf")
+
+    def __getattr__(self, name):
+        module = getattr(self._ns, name)
+        return types.SimpleNamespace(**{k: _localize(v) for k, v in vars(module).items() if callable(v)})
+
+    def fixture(self, name, **kwargs):
+        return getattr(fixtures, name)(**kwargs)
+
+    def without(self, *names):
+        return self
+
+
+def _localize(fn):
+    def call(*args, **kwargs):
+        return fn(*[_fix(a) for a in args], **{k: _fix(v) for k, v in kwargs.items()})
+
+    return call
+
+
+def _fix(value):
+    return getattr(fixtures, value.name)(**value.kwargs) if isinstance(value, protocol.FixtureRef) else value
+
+
+def in_process_time(week) -> float:
+    ref = engine.reference(week)
+    local = LocalRemote(ref)
+    started = time.perf_counter()
+    for test in engine.select_tests(week):
+        torch.manual_seed(engine.test_seed(0, test.id))
+        try:
+            test.func(local, ref)
+        except Exception:  # noqa: BLE001  (only the time matters here)
+            pass
+    return time.perf_counter() - started
+
+
+def batch_time(week, workers: int, copies: int = 4) -> float:
+    from autograder import batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i in range(copies):
+            folder = Path(tmp) / f"student{i}"
+            folder.mkdir()
+            for f in week.graded_files:
+                (folder / f).write_bytes((week.solution_dir / f).read_bytes())
+            paths.append(folder)
+        started = time.perf_counter()
+        batch.grade_many(week, paths, Path(tmp) / "out", workers=workers, progress=False)
+        return time.perf_counter() - started
+
+
+def main(out: Path, repeats: int = 5) -> int:
+    torch.set_num_threads(1)
+    rows = []
+    for week in available_weeks():
+        times, score = [], None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            result = engine.grade(week, week.solution_dir)
+            times.append(time.perf_counter() - started)
+            score = (result.score, result.max_score)
+        local = in_process_time(week)
+        one, two = batch_time(week, 1), batch_time(week, 2)
+        rows.append({
+            "week": week.folder, "tests": len(engine.select_tests(week)),
+            "reference_score": score[0], "max_score": score[1],
+            "grade_seconds_median": round(statistics.median(times), 2),
+            "grade_seconds_all": [round(t, 2) for t in times],
+            "in_process_seconds": round(local, 2),
+            "overhead_seconds": round(statistics.median(times) - local, 2),
+            "batch4_workers1_seconds": round(one, 2), "batch4_workers2_seconds": round(two, 2),
+            "speedup_workers2": round(one / two, 2),
+        })
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+            "machine": platform.machine(), "python": platform.python_version(), "torch": torch.__version__,
+            "isolation": __import__("autograder.sandbox", fromlist=["x"]).isolation_mode()}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "weeks": rows}, indent=2) + "\n")
+    lines = [f"# Grading benchmark\n\n{meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, "
+             f"torch {meta['torch']}, isolation: {meta['isolation']}.\n",
+             "| week | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
+             "4 subs, 1 worker (s) | 4 subs, 2 workers (s) | speed-up |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['week']} | {r['tests']} | {r['reference_score']:g}/{r['max_score']:g} | "
+                     f"{r['grade_seconds_median']} | {r['in_process_seconds']} | {r['overhead_seconds']} | "
+                     f"{r['batch4_workers1_seconds']} | {r['batch4_workers2_seconds']} | {r['speedup_workers2']}× |")
+    lines.append("\nTargets: at most 60 s to grade one submission, at most 2 s of harness overhead, "
+                 "and a speed-up of at least 1.6× with 2 workers.\n")
+    (out / "results.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
