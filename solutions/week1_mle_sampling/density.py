@@ -1,0 +1,423 @@
+"""Week 1, part 1: maximum-likelihood density estimation.
+
+This file implements the likelihoods behind every later week, and the two ways of fitting
+a model to a distribution (forward and reverse KL):
+
+- a categorical distribution, fitted by gradient descent on its negative log-likelihood;
+- the discretized logistic mixture of PixelCNN++ (Salimans et al., 2017, "PixelCNN++:
+  Improving the PixelCNN with discretized logistic mixture likelihood and other
+  modifications"), computed in log space;
+- the multivariate Gaussian through its Cholesky factor, and its maximum-likelihood fit;
+- a full-covariance Gaussian mixture fitted by expectation-maximization (Dempster, Laird &
+  Rubin, 1977, "Maximum likelihood from incomplete data via the EM algorithm"), with the
+  same updates as scikit-learn's ``GaussianMixture``;
+- the KL divergence between Gaussians in closed form and by Monte Carlo, and a 1-D Gaussian
+  fitted by forward KL (mass-covering) or reverse KL (mode-seeking, as in variational
+  inference: Kingma & Welling, 2014, for the reparameterization);
+- the conversion of log-likelihoods to bits per dimension, with uniform dequantization
+  (Theis, van den Oord & Bethge, 2016, "A note on the evaluation of generative models").
+
+Log-likelihoods are in nats. Every function takes its device and dtype from its inputs and
+works in float32 and float64.
+
+Write the functions in this order:
+  1. categorical_nll          2. fit_categorical
+  3. bits_per_dim             4. dequantized_bits_per_dim
+  5. discretized_logistic_mixture_log_prob
+  6. gaussian_log_prob        7. gaussian_mle
+  8. gmm_em                   9. kl_gaussian
+ 10. kl_monte_carlo          11. fit_gaussian
+"""
+import math
+from typing import Callable, NamedTuple, Tuple
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class GMMResult(NamedTuple):
+    """What ``gmm_em`` returns."""
+
+    weights: torch.Tensor          # (K,) mixture weights, summing to 1
+    means: torch.Tensor            # (K, D)
+    covs: torch.Tensor             # (K, D, D), each symmetric positive definite
+    log_likelihoods: torch.Tensor  # (num_iters,) mean log-likelihood entering each iteration
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Categorical distributions
+# ---------------------------------------------------------------------------------------
+def categorical_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of integer data under ``softmax(logits)``.
+
+    Args:
+        logits: (K,) float, unnormalized log-probabilities.
+        x: (N,) int64, values in [0, K).
+
+    Returns:
+        () float, the mean of -log softmax(logits)[x_n] over n, in nats.
+    """
+    # TODO:
+    # - log p(k) = logits[k] - logsumexp(logits): use torch.log_softmax, never log(softmax(.)),
+    #   so that the result stays finite for |logits| up to 1e4.
+    # - uniform logits give exactly log K.
+    ### BEGIN SOLUTION
+    log_probs = torch.log_softmax(logits, dim=-1)  # (K,)
+    return -log_probs[x].mean()
+    ### END SOLUTION
+
+
+def fit_categorical(x: torch.Tensor, num_classes: int, num_steps: int = 500,
+                    lr: float = 0.1) -> torch.Tensor:
+    """Maximum-likelihood categorical by gradient descent on ``categorical_nll``.
+
+    Args:
+        x: (N,) int64, values in [0, num_classes).
+        num_classes: K.
+        num_steps: number of Adam steps.
+        lr: Adam learning rate (the other Adam settings are the defaults).
+
+    Returns:
+        (K,) float in the default dtype (torch.get_default_dtype()), the fitted logits,
+        detached. Their softmax approaches the empirical frequencies (the closed-form MLE).
+    """
+    # TODO:
+    # - logits start at zero, in the default dtype, on x's device, with requires_grad=True;
+    # - each step: zero the gradients, loss = categorical_nll(logits, x), backward, Adam step;
+    # - return the logits detached.
+    ### BEGIN SOLUTION
+    logits = torch.zeros(num_classes, dtype=torch.get_default_dtype(), device=x.device,
+                         requires_grad=True)
+    optimizer = torch.optim.Adam([logits], lr=lr)
+    with torch.enable_grad():
+        for _ in range(num_steps):
+            optimizer.zero_grad()
+            loss = categorical_nll(logits, x)
+            loss.backward()
+            optimizer.step()
+    return logits.detach()
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Bits per dimension
+# ---------------------------------------------------------------------------------------
+def bits_per_dim(nll, num_dims: int):
+    """Nats per example to bits per dimension, elementwise.
+
+    Args:
+        nll: float or (...) float tensor, negative log-likelihood per example, in nats.
+        num_dims: D, the number of dimensions of one example.
+
+    Returns:
+        Same type and shape as ``nll``: nll / (D ln 2).
+    """
+    # TODO: one nat is 1 / ln 2 bits; divide by the number of dimensions as well.
+    ### BEGIN SOLUTION
+    return nll / (num_dims * math.log(2))
+    ### END SOLUTION
+
+
+def dequantized_bits_per_dim(log_density, num_dims: int, num_levels: int = 256):
+    """Bits per dimension of discrete data from a density fitted to dequantized data.
+
+    The density lives on [0, 1]^D and was fitted to y = (x_int + u) / num_levels with
+    u ~ U[0, 1)^D. Its log-density at y is a lower bound (in expectation over u) on the
+    log-probability of x_int once the change of variables adds D log(num_levels).
+
+    Args:
+        log_density: float or (...) float tensor, log density at y, in nats.
+        num_dims: D.
+        num_levels: the number of discrete values per dimension (256 for 8-bit images).
+
+    Returns:
+        Same type and shape: (-log_density + D ln(num_levels)) / (D ln 2).
+    """
+    # TODO: -log p(x_int) <= -log_density + D ln(num_levels); then convert to bits/dim.
+    ### BEGIN SOLUTION
+    nll = -log_density + num_dims * math.log(num_levels)
+    return nll / (num_dims * math.log(2))
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Discretized logistic mixture (PixelCNN++)
+# ---------------------------------------------------------------------------------------
+def discretized_logistic_mixture_log_prob(x: torch.Tensor, logit_weights: torch.Tensor,
+                                          means: torch.Tensor, log_scales: torch.Tensor,
+                                          num_classes: int) -> torch.Tensor:
+    """log p(x) under a mixture of M logistics, discretized to the integers 0 .. K-1.
+
+    The bin of value v is [v - 0.5, v + 0.5], except that the bin of 0 extends to -inf and
+    the bin of K-1 to +inf. Component m has CDF sigmoid((y - means[m]) / exp(log_scales[m])).
+
+    Args:
+        x: (N,) int64, values in [0, K).
+        logit_weights: (M,) float, unnormalized log mixture weights.
+        means: (M,) float.
+        log_scales: (M,) float, not clamped.
+        num_classes: K.
+
+    Returns:
+        (N,) float, log p(x) in nats, in the dtype of ``means``.
+    """
+    # TODO:
+    # - everything in log space: log sigmoid(a) = F.logsigmoid(a), log(1 - sigmoid(b)) =
+    #   -softplus(b); never take log(sigmoid(.)) or log of a difference that underflows.
+    # - bin 0: log CDF(0.5); bin K-1: log(1 - CDF(K - 1.5)); K = 1: log p = 0.
+    # - middle bins: log(CDF(v + 0.5) - CDF(v - 0.5)); where that difference is below 1e-5
+    #   (PixelCNN++ fallback), use the log density at the bin centre instead (bin width 1):
+    #   log pdf(v) = t - log_scale - 2 softplus(t), with t = (v - mean) / scale.
+    # - mix the components with log_softmax(logit_weights) and logsumexp.
+    # - must hold: logsumexp over all K values is 0 (within 2e-5), finite for log_scales
+    #   down to -7 and for means far outside [0, K).
+    ### BEGIN SOLUTION
+    dtype = means.dtype
+    y = x.to(dtype).unsqueeze(-1)                      # (N, 1)
+    centered = y - means                               # (N, M)
+    inv_scale = torch.exp(-log_scales)                 # (M,)
+    plus_in = inv_scale * (centered + 0.5)             # (N, M) standardized upper edge
+    min_in = inv_scale * (centered - 0.5)              # (N, M) standardized lower edge
+    mid_in = inv_scale * centered                      # (N, M) standardized bin centre
+
+    log_cdf_plus = F.logsigmoid(plus_in)               # log CDF(v + 0.5), for v = 0
+    log_one_minus_cdf_min = -F.softplus(min_in)        # log(1 - CDF(v - 0.5)), for v = K-1
+    # log(sigmoid(a) - sigmoid(b)) for a > b, with no cancellation:
+    #   sigmoid(a) - sigmoid(b) = sigmoid(a) (1 - e^{b-a}) / (1 + e^b),  a - b = 1 / scale.
+    log_cdf_delta = (F.logsigmoid(plus_in) - F.softplus(min_in)
+                     + torch.log(-torch.expm1(-inv_scale)))        # (N, M)
+    log_pdf_mid = mid_in - log_scales - 2.0 * F.softplus(mid_in)     # (N, M)
+    # PixelCNN++ fallback: density at the bin centre times the bin width (1).
+    log_mass_mid = torch.where(log_cdf_delta.exp() > 1e-5, log_cdf_delta, log_pdf_mid)
+
+    is_first = (x == 0).unsqueeze(-1)                  # (N, 1)
+    is_last = (x == num_classes - 1).unsqueeze(-1)     # (N, 1)
+    log_mass = torch.where(is_first, log_cdf_plus,
+                           torch.where(is_last, log_one_minus_cdf_min, log_mass_mid))
+    log_mass = torch.where(is_first & is_last, torch.zeros_like(log_mass), log_mass)  # K = 1
+
+    log_weights = torch.log_softmax(logit_weights, dim=-1)                # (M,)
+    return torch.logsumexp(log_mass + log_weights, dim=-1)               # (N,)
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Gaussians and Gaussian mixtures
+# ---------------------------------------------------------------------------------------
+def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+    """log N(x; mean, cov) through the Cholesky factor of cov.
+
+    Args:
+        x: (N, D) float.
+        mean: (D,) float.
+        cov: (D, D) float, symmetric positive definite.
+
+    Returns:
+        (N,) float.
+    """
+    # TODO:
+    # - cov = L L^T with L = torch.linalg.cholesky(cov); never form cov^{-1}.
+    # - Mahalanobis term: ||L^{-1} (x - mean)||^2 via torch.linalg.solve_triangular.
+    # - log det cov = 2 sum log diag(L).
+    # - log p = -(D log(2 pi) + log det + Mahalanobis) / 2; agrees with
+    #   torch.distributions.MultivariateNormal.
+    ### BEGIN SOLUTION
+    D = x.shape[-1]
+    L = torch.linalg.cholesky(cov)                                     # (D, D)
+    diff = x - mean                                                    # (N, D)
+    z = torch.linalg.solve_triangular(L, diff.T, upper=False)          # (D, N) = L^{-1} diff^T
+    maha = z.pow(2).sum(dim=0)                                         # (N,)
+    log_det = 2.0 * torch.log(torch.diagonal(L)).sum()                 # ()
+    return -0.5 * (D * LOG_2PI + log_det + maha)
+    ### END SOLUTION
+
+
+def gaussian_mle(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Maximum-likelihood mean and covariance of a Gaussian.
+
+    Args:
+        x: (N, D) float.
+
+    Returns:
+        mean: (D,) float, the sample mean.
+        cov: (D, D) float, the sample covariance divided by N (not N - 1).
+    """
+    # TODO: mean = average of the rows; cov = (x - mean)^T (x - mean) / N.
+    ### BEGIN SOLUTION
+    N = x.shape[0]
+    mean = x.mean(dim=0)                                               # (D,)
+    diff = x - mean                                                    # (N, D)
+    cov = diff.T @ diff / N                                            # (D, D)
+    return mean, cov
+    ### END SOLUTION
+
+
+def gmm_em(x: torch.Tensor, init_means: torch.Tensor, num_iters: int = 100,
+           reg_covar: float = 1e-6) -> GMMResult:
+    """Expectation-maximization for a full-covariance Gaussian mixture (Dempster et al., 1977).
+
+    Initial parameters: weights 1/K, means ``init_means``, covariances the identity. Each
+    iteration is an E-step followed by an M-step, exactly as scikit-learn's
+    ``GaussianMixture(covariance_type="full", tol=0, ...)``.
+
+    Args:
+        x: (N, D) float.
+        init_means: (K, D) float.
+        num_iters: number of EM iterations, at least 1.
+        reg_covar: added to the diagonal of every covariance in the M-step.
+
+    Returns:
+        GMMResult(weights (K,), means (K, D), covs (K, D, D), log_likelihoods (num_iters,)),
+        where log_likelihoods[i] is the mean log-likelihood of x under the parameters
+        entering iteration i.
+
+    Raises:
+        ValueError: if num_iters < 1.
+    """
+    # TODO:
+    # - E-step, in log space: log w_k + log N(x_n; mu_k, Sigma_k) (Cholesky, as above) is an
+    #   (N, K) table; log p(x_n) = logsumexp over k; log r_nk = table - log p(x_n).
+    #   Record mean_n log p(x_n) before the M-step.
+    # - M-step: N_k = sum_n r_nk + 10 * eps (eps = torch.finfo(dtype).eps, as scikit-learn),
+    #   w_k = N_k / sum_k N_k, mu_k = sum_n r_nk x_n / N_k,
+    #   Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I.
+    # - must hold: log_likelihoods never decrease (beyond round-off); a component far from
+    #   all data gives no NaN.
+    ### BEGIN SOLUTION
+    if num_iters < 1:
+        raise ValueError(f"num_iters must be at least 1, got {num_iters}")
+    N, D = x.shape
+    K = init_means.shape[0]
+    dtype, device = x.dtype, x.device
+    eye = torch.eye(D, dtype=dtype, device=device)
+    weights = torch.full((K,), 1.0 / K, dtype=dtype, device=device)
+    means = init_means.to(dtype=dtype, device=device).clone()
+    covs = eye.expand(K, D, D).clone()
+    log_likelihoods = torch.empty(num_iters, dtype=dtype, device=device)
+
+    for it in range(num_iters):
+        # E-step: log w_k + log N(x_n; mu_k, Sigma_k), batched over components.
+        L = torch.linalg.cholesky(covs)                                # (K, D, D)
+        diff = x.unsqueeze(0) - means.unsqueeze(1)                     # (K, N, D)
+        z = torch.linalg.solve_triangular(L, diff.transpose(-1, -2), upper=False)  # (K, D, N)
+        maha = z.pow(2).sum(dim=-2)                                    # (K, N)
+        log_det = 2.0 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)  # (K,)
+        log_gauss = -0.5 * (D * LOG_2PI + log_det.unsqueeze(-1) + maha)  # (K, N)
+        weighted = log_gauss.T + torch.log(weights)                    # (N, K)
+        log_px = torch.logsumexp(weighted, dim=1)                      # (N,)
+        log_likelihoods[it] = log_px.mean()
+        resp = torch.exp(weighted - log_px.unsqueeze(1))               # (N, K)
+
+        # M-step (scikit-learn's _estimate_gaussian_parameters).
+        nk = resp.sum(dim=0) + 10 * torch.finfo(dtype).eps             # (K,)
+        means = resp.T @ x / nk.unsqueeze(1)                           # (K, D)
+        diff = x.unsqueeze(0) - means.unsqueeze(1)                     # (K, N, D)
+        covs = torch.einsum("nk,kni,knj->kij", resp, diff, diff) / nk.view(K, 1, 1)  # (K, D, D)
+        covs = covs + reg_covar * eye
+        weights = nk / nk.sum()
+
+    return GMMResult(weights, means, covs, log_likelihoods)
+    ### END SOLUTION
+
+
+def kl_gaussian(mean0: torch.Tensor, cov0: torch.Tensor, mean1: torch.Tensor,
+                cov1: torch.Tensor) -> torch.Tensor:
+    """Closed-form KL(N(mean0, cov0) || N(mean1, cov1)).
+
+    Args:
+        mean0, mean1: (D,) float.
+        cov0, cov1: (D, D) float, symmetric positive definite.
+
+    Returns:
+        () float, in nats.
+    """
+    # TODO:
+    # - KL = (tr(S1^{-1} S0) + (m1 - m0)^T S1^{-1} (m1 - m0) - D + log det S1 - log det S0) / 2.
+    # - with Cholesky factors L0, L1: tr(S1^{-1} S0) = ||L1^{-1} L0||_F^2; no explicit inverse.
+    # - must hold: KL(p || p) = 0, KL >= 0.
+    ### BEGIN SOLUTION
+    D = mean0.shape[-1]
+    L0 = torch.linalg.cholesky(cov0)                                   # (D, D)
+    L1 = torch.linalg.cholesky(cov1)                                   # (D, D)
+    trace_term = torch.linalg.solve_triangular(L1, L0, upper=False).pow(2).sum()
+    z = torch.linalg.solve_triangular(L1, (mean1 - mean0).unsqueeze(-1), upper=False)  # (D, 1)
+    maha = z.pow(2).sum()
+    log_det0 = 2.0 * torch.log(torch.diagonal(L0)).sum()
+    log_det1 = 2.0 * torch.log(torch.diagonal(L1)).sum()
+    return 0.5 * (trace_term + maha - D + log_det1 - log_det0)
+    ### END SOLUTION
+
+
+def kl_monte_carlo(log_p: Callable[[torch.Tensor], torch.Tensor],
+                   log_q: Callable[[torch.Tensor], torch.Tensor],
+                   samples: torch.Tensor) -> torch.Tensor:
+    """Monte-Carlo estimate of KL(p || q) from samples of p.
+
+    Args:
+        log_p, log_q: callables (N, D) float -> (N,) float, log densities.
+        samples: (N, D) float, drawn from p.
+
+    Returns:
+        () float, the mean of log p - log q over the samples.
+    """
+    # TODO: KL(p || q) = E_p[log p(x) - log q(x)]; an unbiased estimate is the sample mean.
+    ### BEGIN SOLUTION
+    return (log_p(samples) - log_q(samples)).mean()
+    ### END SOLUTION
+
+
+def fit_gaussian(log_p: Callable[[torch.Tensor], torch.Tensor],
+                 sample_p: Callable[[int], torch.Tensor], direction: str,
+                 num_steps: int = 2000, lr: float = 0.05, batch_size: int = 512,
+                 init_mean: float = 0.0) -> Tuple[float, float]:
+    """Fit a 1-D Gaussian q = N(mean, std^2) to a 1-D target p by forward or reverse KL.
+
+    Args:
+        log_p: callable (n,) float -> (n,) float, the target's log density.
+        sample_p: callable n -> (n,) float, samples of the target.
+        direction: "forward" minimizes KL(p || q), i.e. maximum likelihood on samples of p;
+            "reverse" minimizes KL(q || p) with reparameterized samples mean + std * eps.
+        num_steps: number of Adam steps.
+        lr: Adam learning rate.
+        batch_size: samples per step.
+        init_mean: the initial mean; the initial log-std is 0.
+
+    Returns:
+        (mean, std) as Python floats.
+
+    Raises:
+        ValueError: if direction is neither "forward" nor "reverse".
+    """
+    # TODO:
+    # - parameters: mean (init_mean) and log_std (0), optimized by Adam; std = exp(log_std).
+    # - forward: loss = -mean_i log q(x_i), x_i ~ p (sample_p(batch_size)).
+    # - reverse: z = mean + std * eps, eps ~ N(0, 1); loss = mean_i [log q(z_i) - log p(z_i)].
+    # - log q(y) = -((y - mean) / std)^2 / 2 - log_std - log(2 pi) / 2.
+    # - forward covers the modes (moment matching); reverse seeks one mode.
+    ### BEGIN SOLUTION
+    if direction not in ("forward", "reverse"):
+        raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
+    dtype = torch.get_default_dtype()
+    mean = torch.tensor(float(init_mean), dtype=dtype, requires_grad=True)
+    log_std = torch.zeros((), dtype=dtype, requires_grad=True)
+    optimizer = torch.optim.Adam([mean, log_std], lr=lr)
+
+    def log_q(y: torch.Tensor) -> torch.Tensor:                       # (n,) -> (n,)
+        return -0.5 * ((y - mean) / log_std.exp()).pow(2) - log_std - 0.5 * LOG_2PI
+
+    with torch.enable_grad():
+        for _ in range(num_steps):
+            optimizer.zero_grad()
+            if direction == "forward":
+                x = sample_p(batch_size).to(dtype).detach()             # (n,)
+                loss = -log_q(x).mean()
+            else:
+                eps = torch.randn(batch_size, dtype=dtype)              # (n,)
+                z = mean + log_std.exp() * eps                          # (n,) reparameterized
+                loss = (log_q(z) - log_p(z)).mean()
+            loss.backward()
+            optimizer.step()
+    return float(mean.detach()), float(log_std.detach().exp())
+    ### END SOLUTION

@@ -1,0 +1,329 @@
+"""Week 1, part 2: sampling.
+
+This file implements the samplers that later weeks build on:
+
+- categorical sampling by the inverse CDF of uniform draws (no torch.multinomial);
+- rejection sampling (von Neumann, 1951, "Various techniques used in connection with
+  random digits");
+- random-walk Metropolis-Hastings (Metropolis et al., 1953; Hastings, 1970);
+- unadjusted Langevin dynamics (Roberts & Tweedie, 1996, "Exponential convergence of
+  Langevin distributions and their discrete approximations"), the sampler behind
+  score-based models in week 3;
+- ancestral sampling of a Markov chain, a toy autoregressive "language";
+- decoding filters for autoregressive models: top-k (Fan, Lewis & Dauphin, 2018,
+  "Hierarchical neural story generation") and top-p, or nucleus, sampling (Holtzman et al.,
+  2020, "The curious case of neural text degeneration"), with temperature.
+
+Randomness comes from torch's global generator: these functions never reseed it.
+Every function takes its device and dtype from its inputs and works in float32 and float64.
+
+Write the functions in this order:
+  1. sample_categorical       2. rejection_sample
+  3. metropolis_hastings      4. langevin
+  5. sample_markov_chain      6. top_k_filter
+  7. top_p_filter             8. sample_from_logits
+"""
+import math
+from typing import Callable, Optional, Tuple
+
+import torch
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Exact samplers
+# ---------------------------------------------------------------------------------------
+def sample_categorical(probs: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """Draw from a categorical distribution by the inverse CDF of uniform draws.
+
+    Args:
+        probs: (K,) float, non-negative, not necessarily normalized.
+        num_samples: S >= 1.
+
+    Returns:
+        (S,) int64, values in [0, K); value k has probability probs[k] / sum(probs).
+
+    Raises:
+        ValueError: if num_samples < 1, or probs has a negative entry or sums to 0.
+    """
+    # TODO:
+    # - normalize, then cdf = cumsum(probs); u ~ U[0, 1); the sample is the first k with
+    #   u < cdf[k] (torch.searchsorted(cdf, u, right=True)); zero-probability classes are
+    #   then never drawn.
+    # - float round-off can leave cdf[-1] slightly below 1: send a u beyond it to the last
+    #   class of positive probability, never to index K.
+    # - no torch.multinomial and no torch.distributions: they are disabled when grading.
+    ### BEGIN SOLUTION
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    if not probs.is_floating_point():
+        probs = probs.to(torch.get_default_dtype())
+    if (probs < 0).any():
+        raise ValueError("probs must be non-negative")
+    total = probs.sum()
+    if not total > 0:
+        raise ValueError("probs must have a positive sum")
+    cdf = torch.cumsum(probs / total, dim=0)                            # (K,)
+    u = torch.rand(num_samples, dtype=probs.dtype, device=probs.device)  # (S,)
+    samples = torch.searchsorted(cdf, u, right=True)                    # (S,) in [0, K]
+    last_positive = torch.nonzero(probs > 0).max()                      # round-off guard
+    return samples.clamp_(max=last_positive)
+    ### END SOLUTION
+
+
+def rejection_sample(target_log_prob: Callable[[torch.Tensor], torch.Tensor],
+                     proposal_sample: Callable[[int], torch.Tensor],
+                     proposal_log_prob: Callable[[torch.Tensor], torch.Tensor],
+                     log_m, num_samples: int) -> Tuple[torch.Tensor, float]:
+    """Rejection sampling from an unnormalized target p~ with proposal q and bound M.
+
+    Args:
+        target_log_prob: callable (n, ...) -> (n,), log p~(x), possibly unnormalized.
+        proposal_sample: callable n -> (n, ...), draws of q.
+        proposal_log_prob: callable (n, ...) -> (n,), log q(x).
+        log_m: float or () tensor, log M, with log p~(x) <= log M + log q(x) everywhere.
+        num_samples: S >= 1.
+
+    Returns:
+        samples: (S, ...) accepted draws, distributed as p~ / Z.
+        acceptance_rate: float, all accepted over all proposed, the last batch counted in full.
+
+    Raises:
+        ValueError: if num_samples < 1.
+    """
+    # TODO:
+    # - propose a batch x ~ q, draw u ~ U[0, 1), accept where
+    #   log u < log p~(x) - log M - log q(x), i.e. with probability p~(x) / (M q(x));
+    # - repeat until at least S draws are accepted; keep the first S;
+    # - count every proposal and every acceptance (including the surplus of the last batch).
+    ### BEGIN SOLUTION
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    accepted = []
+    num_accepted, num_proposed = 0, 0
+    while num_accepted < num_samples:
+        x = proposal_sample(num_samples)                                # (n, ...)
+        log_ratio = target_log_prob(x) - log_m - proposal_log_prob(x)   # (n,)
+        log_u = torch.rand_like(log_ratio).log()                        # (n,)
+        accept = log_u < log_ratio                                      # (n,) bool
+        accepted.append(x[accept])
+        num_accepted += int(accept.sum())
+        num_proposed += accept.shape[0]
+    samples = torch.cat(accepted, dim=0)[:num_samples]                 # (S, ...)
+    return samples, num_accepted / num_proposed
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Markov chain Monte Carlo
+# ---------------------------------------------------------------------------------------
+def metropolis_hastings(log_prob: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor,
+                        num_steps: int, step_size: float) -> Tuple[torch.Tensor, float]:
+    """Random-walk Metropolis-Hastings on C independent chains.
+
+    Args:
+        log_prob: callable (C, D) -> (C,), log pi(x), possibly unnormalized.
+        x0: (C, D) float, the initial states.
+        num_steps: T >= 1.
+        step_size: sigma > 0, the standard deviation of the Gaussian proposal.
+
+    Returns:
+        chain: (T, C, D), chain[t] the state after step t + 1.
+        acceptance_rate: float, accepted proposals over T * C.
+
+    Raises:
+        ValueError: if num_steps < 1 or step_size <= 0.
+    """
+    # TODO:
+    # - propose x' = x + step_size * z, z ~ N(0, I); the proposal is symmetric, so
+    #   accept where log u < log pi(x') - log pi(x), u ~ U[0, 1); otherwise stay at x.
+    # - keep log pi of the current state, so each step calls log_prob once.
+    # - must hold: pi is invariant (one step from exact draws of pi leaves them distributed
+    #   as pi); the chain moves.
+    ### BEGIN SOLUTION
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+    if step_size <= 0:
+        raise ValueError(f"step_size must be positive, got {step_size}")
+    x = x0.detach().clone()                                             # (C, D)
+    log_px = log_prob(x)                                                # (C,)
+    chain = torch.empty((num_steps,) + tuple(x.shape), dtype=x.dtype, device=x.device)
+    num_accepted = 0
+    for t in range(num_steps):
+        proposal = x + step_size * torch.randn_like(x)                  # (C, D)
+        log_p_proposal = log_prob(proposal)                             # (C,)
+        log_u = torch.rand_like(log_px).log()                           # (C,)
+        accept = log_u < log_p_proposal - log_px                        # (C,) bool
+        x = torch.where(accept.unsqueeze(-1), proposal, x)
+        log_px = torch.where(accept, log_p_proposal, log_px)
+        chain[t] = x
+        num_accepted += int(accept.sum())
+    return chain, num_accepted / (num_steps * x.shape[0])
+    ### END SOLUTION
+
+
+def langevin(score: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor,
+             num_steps: int, step_size: float) -> torch.Tensor:
+    """Unadjusted Langevin algorithm (ULA) on C independent chains.
+
+    Args:
+        score: callable (C, D) -> (C, D), the gradient of the log density.
+        x0: (C, D) float, the initial states.
+        num_steps: T >= 1.
+        step_size: h > 0.
+
+    Returns:
+        (C, D) float, the states after T steps.
+
+    Raises:
+        ValueError: if num_steps < 1 or step_size <= 0.
+    """
+    # TODO:
+    # - x <- x + h * score(x) + sqrt(2 h) * z, z ~ N(0, I) fresh at every step;
+    # - no accept/reject step (that would be MALA). On N(0, 1) the stationary variance is
+    #   1 / (1 - h / 2), not 1: the discretization bias.
+    ### BEGIN SOLUTION
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+    if step_size <= 0:
+        raise ValueError(f"step_size must be positive, got {step_size}")
+    x = x0.detach().clone()                                             # (C, D)
+    noise_scale = math.sqrt(2.0 * step_size)
+    for _ in range(num_steps):
+        x = x + step_size * score(x) + noise_scale * torch.randn_like(x)
+    return x
+    ### END SOLUTION
+
+
+def sample_markov_chain(initial_probs: torch.Tensor, transition: torch.Tensor, length: int,
+                        num_samples: int) -> torch.Tensor:
+    """Ancestral sampling of a first-order Markov chain on K states.
+
+    Args:
+        initial_probs: (K,) float, non-negative, normalized inside.
+        transition: (K, K) float, row i proportional to p(next | current = i).
+        length: L >= 1, the number of states per sequence (the initial one included).
+        num_samples: S >= 1.
+
+    Returns:
+        (S, L) int64.
+
+    Raises:
+        ValueError: if num_samples < 1 or length < 1.
+    """
+    # TODO:
+    # - x_0 ~ initial_probs; x_t ~ transition[x_{t-1}], all S sequences at once;
+    # - normalize the initial vector and every row; torch.multinomial is allowed here.
+    ### BEGIN SOLUTION
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    if length < 1:
+        raise ValueError(f"length must be at least 1, got {length}")
+    initial = initial_probs / initial_probs.sum()                       # (K,)
+    rows = transition / transition.sum(dim=-1, keepdim=True)            # (K, K)
+    state = torch.multinomial(initial, num_samples, replacement=True)   # (S,)
+    states = [state]
+    for _ in range(length - 1):
+        state = torch.multinomial(rows[state], 1).squeeze(-1)           # (S, K) -> (S, 1) -> (S,)
+        states.append(state)
+    return torch.stack(states, dim=1)                                   # (S, L)
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Decoding
+# ---------------------------------------------------------------------------------------
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the k largest logits of every row; set the others to -inf.
+
+    Args:
+        logits: (..., V) float.
+        k: the number of logits kept, k >= 1; k >= V keeps all.
+
+    Returns:
+        (..., V) float, a new tensor.
+
+    Raises:
+        ValueError: if k < 1.
+    """
+    # TODO:
+    # - the k-th largest value of each row (torch.topk) is the threshold; logits below it
+    #   become -inf (masked_fill), the others are unchanged.
+    # - must hold: exactly k finite entries per row when there are no ties.
+    ### BEGIN SOLUTION
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if k >= logits.shape[-1]:
+        return logits.clone()
+    kth_largest = torch.topk(logits, k, dim=-1).values[..., -1:]       # (..., 1)
+    return logits.masked_fill(logits < kth_largest, float("-inf"))
+    ### END SOLUTION
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Nucleus filter (Holtzman et al., 2020): keep the smallest set of most probable tokens
+    whose probability sums to at least p; set the other logits to -inf.
+
+    Args:
+        logits: (..., V) float.
+        p: in (0, 1]; p = 1 keeps every token.
+
+    Returns:
+        (..., V) float, a new tensor. The most probable token of each row is always kept.
+
+    Raises:
+        ValueError: if p is outside (0, 1].
+    """
+    # TODO:
+    # - sort the probabilities (softmax) in decreasing order; a token is kept when the total
+    #   probability of the tokens ranked before it is below p (so the first one always is);
+    # - scatter the mask back to the original order and fill -inf;
+    # - special-case p = 1 (keep all): in float32 a cumulative sum can pass 1 early.
+    ### BEGIN SOLUTION
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be in (0, 1], got {p}")
+    if p == 1:
+        return logits.clone()
+    probs = torch.softmax(logits, dim=-1)                               # (..., V)
+    sorted_probs, order = torch.sort(probs, dim=-1, descending=True)    # (..., V)
+    cumulative = torch.cumsum(sorted_probs, dim=-1)                     # (..., V)
+    mass_before = torch.cat([torch.zeros_like(cumulative[..., :1]), cumulative[..., :-1]],
+                            dim=-1)                                     # (..., V), exclusive
+    remove_sorted = mass_before >= p                                    # (..., V) bool
+    remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)
+    return logits.masked_fill(remove, float("-inf"))
+    ### END SOLUTION
+
+
+def sample_from_logits(logits: torch.Tensor, temperature: float = 1.0,
+                       top_k: Optional[int] = None, top_p: Optional[float] = None) -> torch.Tensor:
+    """Sample one token per row from temperature-scaled, filtered logits.
+
+    Args:
+        logits: (B, V) float.
+        temperature: > 0; logits are divided by it (below 1 sharpens, above 1 flattens).
+        top_k: if given, applies top_k_filter after the temperature.
+        top_p: if given, applies top_p_filter after top-k.
+
+    Returns:
+        (B,) int64, token ids in [0, V).
+
+    Raises:
+        ValueError: if temperature <= 0 (and whatever the filters raise).
+    """
+    # TODO:
+    # - logits / temperature, then top_k_filter, then top_p_filter, then draw from the
+    #   softmax of each row; filtered tokens (-inf) are never drawn.
+    # - one way without torch.multinomial: the Gumbel-max trick,
+    #   argmax(logits + g) with g = -log(-log u), u ~ U(0, 1).
+    ### BEGIN SOLUTION
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    logits = logits / temperature
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    u = torch.rand_like(logits).clamp_min(torch.finfo(logits.dtype).tiny)  # (B, V) in (0, 1)
+    gumbel = -torch.log(-torch.log(u))                                  # (B, V), finite
+    return torch.argmax(logits + gumbel, dim=-1)                        # (B,)
+    ### END SOLUTION

@@ -1,0 +1,112 @@
+"""tools.gradebook end to end, on the real nbgrader database of a temporary course root.
+
+nbgrader generate_assignment (the week-1 master), a collection of two students (the reference answers,
+and the untouched student notebook with the stub files), nbgrader autograde in fast mode, a manual
+grade entered through nbgrader's Gradebook API as the formgrader does, nbgrader export, and the merge
+with a small autograder gradebook.csv written here. Every expected number is derived from the master's
+cell metadata and from the CSV this test writes.
+"""
+from __future__ import annotations
+
+import csv
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tools import gradebook as gbk
+
+WEEK = "week1_mle_sampling"
+MASTER = gbk.REPO_ROOT / "solutions" / WEEK / f"{WEEK}.ipynb"
+AUTOGRADER_MAX = 50.0
+AUTOGRADER_ROWS = {"week1-reference": 50.0, "week1-stub": 0.0, "week1-late": 31.5}  # no notebook for -late
+MANUAL_CELL, MANUAL_SCORE = "q3_kl", 2.5
+
+
+def master_points() -> tuple[float, float, list[str]]:
+    """(points of the autograded tests, points of the written answers, written grade ids)."""
+    tests, written, ids = 0.0, 0.0, []
+    for cell in nbformat.read(MASTER, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution"):
+            written += meta["points"]
+            ids.append(meta["grade_id"])
+        elif meta.get("grade"):
+            tests += meta["points"]
+    return tests, written, ids
+
+
+def write_autograder_csv(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "gradebook.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "density.categorical_nll_matches_reference", "total", "max_total"])
+        for name, total in AUTOGRADER_ROWS.items():
+            writer.writerow([name, total, total, AUTOGRADER_MAX])
+
+
+def sources(nb) -> str:
+    return "\n".join(cell.source for cell in nb.cells)
+
+
+def read_rows(path):
+    with open(path, newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def test_nothing_collected_says_so(tmp_path):
+    with pytest.raises(gbk.GradebookError, match="nothing to grade"):
+        gbk.make_gradebook(tmp_path / "grades", tmp_path / "course", WEEK, fast=True, sample=False)
+
+
+def test_autograde_manual_grade_export_and_merge(tmp_path, capsys):
+    grades, root = tmp_path / "grades", tmp_path / "course"
+    write_autograder_csv(grades)
+    test_points, written_points, written_ids = master_points()
+    assert MANUAL_CELL in written_ids
+
+    # 1. Sample collection, generate_assignment, autograde (fast), export, merge.
+    gbk.make_gradebook(grades, root, WEEK, fast=True, sample=True)
+    assert "SAMPLE collection" in capsys.readouterr().out
+    reference_nb = nbformat.read(root / "submitted" / "week1-reference" / WEEK / f"{WEEK}.ipynb", as_version=4)
+    stub_nb = nbformat.read(root / "submitted" / "week1-stub" / WEEK / f"{WEEK}.ipynb", as_version=4)
+    assert "YOUR ANSWER HERE" not in sources(reference_nb) and "BEGIN SOLUTION" not in sources(reference_nb)
+    assert "YOUR ANSWER HERE" in sources(stub_nb) and "BEGIN HIDDEN TESTS" not in sources(stub_nb)
+
+    rows = read_rows(grades / "combined_gradebook.csv")
+    assert set(rows) == set(AUTOGRADER_ROWS)
+    ref, stub, late = rows["week1-reference"], rows["week1-stub"], rows["week1-late"]
+    # The reference passes every autograded test; its written answers wait for a TA.
+    assert float(ref["nbgrader_auto"]) == test_points
+    assert ref["nbgrader_manual"] == "" and int(ref["nbgrader_ungraded"]) == len(written_ids)
+    assert float(ref["nbgrader_max"]) == test_points + written_points
+    assert float(ref["combined_total"]) == AUTOGRADER_ROWS["week1-reference"] + test_points
+    assert "manual grading" in ref["missing"]
+    # The stub fails every test, and nbgrader scores its untouched answers 0 without a TA.
+    assert float(stub["nbgrader_auto"]) == 0 and float(stub["nbgrader_manual"]) == 0
+    assert stub["nbgrader_ungraded"] == "0" and stub["missing"] == ""
+    # A submission the autograder graded but whose notebook was never collected keeps its row.
+    assert late["nbgrader_auto"] == late["nbgrader_manual"] == "" and late["missing"] == "nbgrader"
+    assert float(late["autograder_score"]) == 31.5 and float(late["combined_total"]) == 31.5
+    assert float(late["combined_max"]) == AUTOGRADER_MAX + test_points + written_points
+
+    # 2. A TA grades one written answer, as formgrader's API handler does.
+    with Gradebook(gbk.db_url(root.resolve())) as gb:
+        grade = gb.find_grade(MANUAL_CELL, WEEK, WEEK, "week1-reference")
+        grade.manual_score = MANUAL_SCORE
+        grade.needs_manual_grade = False
+        gb.db.commit()
+
+    # 3. Again: generate_assignment --force keeps the grade, autograde skips the graded notebooks.
+    gbk.make_gradebook(grades, root, WEEK, fast=True)
+    rows = read_rows(grades / "combined_gradebook.csv")
+    ref = rows["week1-reference"]
+    assert float(ref["nbgrader_manual"]) == MANUAL_SCORE
+    assert int(ref["nbgrader_ungraded"]) == len(written_ids) - 1
+    assert float(ref["combined_total"]) == AUTOGRADER_ROWS["week1-reference"] + test_points + MANUAL_SCORE
+    assert float(ref["combined_max"]) == AUTOGRADER_MAX + test_points + written_points
+    # nbgrader's own export agrees (raw score = automatic + manual).
+    with open(grades / "nbgrader_grades.csv", newline="") as handle:
+        exported = {r["student_id"]: r for r in csv.DictReader(handle)}
+    assert float(exported["week1-reference"]["raw_score"]) == test_points + MANUAL_SCORE
+    assert float(exported["week1-reference"]["max_score"]) == test_points + written_points

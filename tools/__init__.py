@@ -1,0 +1,15 @@
+"""Course staff and student tooling.
+
+| module | command | job |
+|---|---|---|
+| `assignments.py` | `python -m tools.assignments generate / check` | `solutions/` -> `assignments/` (stubs, nbgrader notebook, public tests, handout) |
+| `release.py` | `python -m tools.release --out dist/student_bundle.zip` | the student bundle, checked for leaks |
+| `student.py` | `python -m tools.student test / submission / notebook WEEK` | what students run |
+| `markers.py` | | solution and hidden-test regions: parse, validate, stub |
+| `student_notebook.py` | | nbgrader `generate_assignment` in a temporary course directory |
+| `weeks.py` | | week names, the WEEK argument, the graded files of each week |
+| `ziputil.py` | | byte-for-byte deterministic zip files |
+
+The student bundle ships `tools/__init__.py`, `weeks.py`, `student.py` and `ziputil.py`, so those
+four import nothing from the rest of the repository except, optionally, `autograder.weeks`.
+"""

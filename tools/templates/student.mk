@@ -1,0 +1,40 @@
+# Deep generative models: student bundle.
+# `make setup` once, then `make test-week WEEK=1` while you work and `make submission WEEK=1` to hand in.
+# WEEK is 1 to 4 or the folder name under assignments/.
+
+SHELL  := /bin/bash
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+WEEK   ?= 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test-week submission notebooks
+
+help: ## List the targets
+	@echo "make setup                 virtual environment (.venv) with the pinned dependencies"
+	@echo "make test-week WEEK=1      public tests of one week, on your code in assignments/"
+	@echo "make submission WEEK=1     dist/<week>_submission.zip: exactly the graded files, after an import check"
+	@echo "make notebooks WEEK=1      open the week's notebook in JupyterLab"
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/dgm_course.pth
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Virtual environment with the pinned dependencies
+
+test-week: $(STAMP) ## Public tests of one week
+	$(PY) -m tools.student test $(WEEK)
+
+submission: $(STAMP) ## Zip of the graded files of one week
+	$(PY) -m tools.student submission $(WEEK)
+
+notebooks: $(STAMP) ## The week's notebook in JupyterLab
+	$(PY) -m tools.student notebook $(WEEK)
