@@ -1,7 +1,7 @@
 """Course helpers that students may use but need not read (the handouts say so).
 
     course.datasets   the offline data sets (re-exported from the `data` package)
-    course.train      `TrainConfig`, `train` (a small Adam loop with a progress bar), `tensor_loader`
+    course.train      `TrainConfig`, `train` (an Adam loop with a progress bar), `tensor_loader`
     course.plotting   image grids, 2-D density heat maps, scatter plots, pmf against histogram
     course.testing    the pytest plugin of the public tests
 

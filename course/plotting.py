@@ -91,14 +91,15 @@ def density_heatmap(log_prob: Callable, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0), reso
 
 
 def scatter_2d(*sample_sets, labels: list[str] | None = None, title: str | None = None,
-               ax: Axes | None = None, size: float = 2.0, alpha: float = 0.5) -> Figure:  # fmt: skip
+               ax: Axes | None = None, size: float = 2.0, alpha: float = 0.5) -> Figure:
     """Each (N, 2) set of points as one scatter, with a legend when labels are given."""
     ax = _axes(ax)
     for i, samples in enumerate(sample_sets):
         points = _numpy(samples)
         if points.ndim != 2 or points.shape[1] != 2:
             raise ValueError(f"sample set {i} must be (N, 2), got {points.shape}")
-        ax.scatter(points[:, 0], points[:, 1], s=size, alpha=alpha, label=labels[i] if labels else None)
+        label = labels[i] if labels else None
+        ax.scatter(points[:, 0], points[:, 1], s=size, alpha=alpha, label=label)
     if labels:
         ax.legend(markerscale=4)
     ax.set_aspect("equal", adjustable="datalim")

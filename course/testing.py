@@ -5,12 +5,15 @@ Each week's `tests/conftest.py` does `from course.testing import *`, which regis
   every test, so that a run is reproducible and does not fight other processes for the cores;
 - `pytest_runtest_makereport`, a hook that shortens the report of a test that failed because a stub
   still raises NotImplementedError to one line, `not implemented yet: density.py::categorical_nll`
-  (the file and function that raised it), instead of a full traceback.
+  (the file and function that raised it), instead of a full traceback. Only a
+  `raise NotImplementedError` line in the student's own files counts; a NotImplementedError from
+  torch or another library keeps its traceback.
 
 `tools.student test` counts those lines to say how many functions are left to write.
 """
 from __future__ import annotations
 
+import linecache
 import os
 import sysconfig
 from pathlib import Path
@@ -45,19 +48,22 @@ def _is_library(filename: str) -> bool:
 
 
 def raise_site(tb) -> str | None:
-    """`file.py::function` of the innermost non-library frame of a traceback, or None.
+    """`file.py::function` where a stub raised NotImplementedError, or None if it was not a stub.
 
-    The innermost frame outside the standard library and site-packages is where the stub raised:
-    `raise NotImplementedError` in the student's file. The qualified name (`MADE.forward`) names
-    methods by their class.
+    A stub is a `raise NotImplementedError` statement in a file outside the standard library and
+    site-packages, in the innermost frame of the traceback. A NotImplementedError raised by a
+    library (torch has some, for unsupported dtypes) is a real error and keeps its traceback.
+    The qualified name (`MADE.forward`) names a method by its class.
     """
-    site = None
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if not _is_library(code.co_filename):
-            site = f"{Path(code.co_filename).name}::{getattr(code, 'co_qualname', code.co_name)}"
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
         tb = tb.tb_next
-    return site
+    code = tb.tb_frame.f_code
+    line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+    if _is_library(code.co_filename) or not line.startswith("raise NotImplementedError"):
+        return None
+    return f"{Path(code.co_filename).name}::{getattr(code, 'co_qualname', code.co_name)}"
 
 
 @pytest.hookimpl(hookwrapper=True)

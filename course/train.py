@@ -105,5 +105,6 @@ def moving_average(history: list[float], window: int = 50) -> list[float]:
     cumsum = [0.0]
     for value in history:
         cumsum.append(cumsum[-1] + value)
-    return [(cumsum[i] - cumsum[max(0, i - window)]) / min(i, window) for i in range(1, len(cumsum))]
+    return [(cumsum[i] - cumsum[max(0, i - window)]) / min(i, window)
+            for i in range(1, len(cumsum))]
 

@@ -48,8 +48,8 @@ def _check_or_record(
         raise DataError(f"no checksum recorded for {what}: run `make data`")
     elif actual != expected:
         if isinstance(actual, dict):
-            differ = sorted(k for k in actual.keys() | expected.keys() if actual.get(k) != expected.get(k))
-            detail = f"arrays {differ} differ"
+            keys = actual.keys() | expected.keys()
+            detail = f"arrays {sorted(k for k in keys if actual.get(k) != expected.get(k))} differ"
         else:
             detail = f"{actual[:12]}… != {expected[:12]}…"
         raise DataError(
@@ -85,7 +85,8 @@ def _build_npz(sums: dict, name: str, make) -> None:
     save_npz(files_dir() / name, arrays)
     digest = sha256_file(files_dir() / name)
     if sums["files"].get(name) not in (None, digest):
-        print(f"data: {name}: same content, other zip bytes (zlib version or settings); file checksum re-recorded")
+        print(f"data: {name}: same content, other zip bytes (zlib version or settings); "
+              "file checksum re-recorded")
     sums["files"][name] = digest
 
 
@@ -128,8 +129,9 @@ def _build_classifier(sums: dict, config: classifier.ClassifierConfig) -> None:
             raise DataError(f"{weights} exists but has no recorded checksum: delete it to retrain")
         if not _file_ok(sums, weights):
             raise DataError(
-                f"{files_dir() / weights} is corrupt: restore it with `git checkout -- data/files/"
-                f"{weights}`, or delete it and run `make data` to retrain (new weights, new checksum)"
+                f"{files_dir() / weights} is corrupt: restore it with `git checkout -- "
+                f"data/files/{weights}`, or delete it and run `make data` to retrain "
+                "(new weights, new checksum)"
             )
         if not _file_ok(sums, report):
             raise DataError(f"{files_dir() / report} is missing or corrupt: restore it from git")
@@ -137,14 +139,14 @@ def _build_classifier(sums: dict, config: classifier.ClassifierConfig) -> None:
     print(f"data: training {config.name} (one thread, deterministic algorithms)")
     record = classifier.build_classifier(config, _classifier_splits(config.image_size))
     accuracies = ", ".join(f"{key} {value:.4f}" for key, value in record["accuracy"].items())
-    print(f"data: {config.name}: accuracy {accuracies} ({record['cpu_seconds']} CPU s)")
+    print(f"data: {config.name}: accuracy {accuracies}")
     for name in (weights, report):
         sums["files"][name] = sha256_file(files_dir() / name)
         print(f"data: recorded the checksum of {name} (after training)")
 
 
 def verify(sums: dict | None = None) -> None:
-    """Check sources, every recorded file, the .npz contents and the toy samples; raise DataError."""
+    """Check the sources, every file, the .npz contents and the toy samples, or raise DataError."""
     sums = load_checksums() if sums is None else sums
     _check_sources(sums, record=False)
     expected_files = set(NPZ_BUILDERS)

@@ -34,7 +34,7 @@ def sklearn_source_path() -> Path:
 
 
 def read_raw_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's arrays, unchecked: images (1797, 8, 8) uint8 in 0..16, labels (1797,) int64."""
+    """scikit-learn's arrays: images (1797, 8, 8) uint8 in 0..16, labels (1797,) int64."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

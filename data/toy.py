@@ -60,7 +60,7 @@ def toy_2d(name: str, n: int, seed: int = 0) -> torch.Tensor:
     if name == "moons":
         t = math.pi * torch.rand(n, generator=g, dtype=f64)  # (n,) angle on the half circle
         sign = 2.0 * (torch.rand(n, generator=g, dtype=f64) < 0.5).to(f64) - 1.0  # (n,) which moon
-        # Upper moon (cos t, sin t); lower moon (1 - cos t, 0.5 - sin t); minus the mean (0.5, 0.25).
+        # Upper moon (cos t, sin t), lower (1 - cos t, 0.5 - sin t), minus the mean (0.5, 0.25).
         # The lower one is the upper one reflected through that mean, hence the sign.
         arc = torch.stack([t.cos() - 0.5, t.sin() - 0.25], dim=1)  # (n, 2)
         x = sign[:, None] * arc + MOONS_NOISE * torch.randn(n, 2, generator=g, dtype=f64)

@@ -75,8 +75,10 @@ def build_week(week_dir: Path, config: Path) -> dict[str, bytes]:
     """The files of `assignments/<week>/`, as {posix relative path: bytes}, from `solutions/<week>/`."""
     out: dict[str, bytes] = {}
     for path in sorted(week_dir.glob("*.py")):
-        text = path.read_bytes().decode("utf-8")
-        out[path.name] = stub_source(text, _display(path)).encode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+        stub = stub_source(text, _display(path))
+        out[path.name] = data if stub is text else stub.encode("utf-8")  # no region: the bytes as is
     handout = week_dir / HANDOUT
     if handout.is_file():
         data = handout.read_bytes()

@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "dist" / "student_bundle.zip")
-    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the repository (default: this one)")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT,
+                        help="the repository (default: this one)")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip checking that assignments/ is up to date with solutions/")
     args = parser.parse_args(argv)

@@ -112,7 +112,8 @@ def generate_student_notebooks(masters: list[Path], week: str, config: Path,
     if not masters:
         return {}
     for path in masters:
-        where = os.path.relpath(path, display_root) if display_root else str(path)
+        inside = display_root and Path(path).resolve().is_relative_to(Path(display_root).resolve())
+        where = os.path.relpath(path, display_root) if inside else str(path)
         validate_master(path, where)
     with tempfile.TemporaryDirectory(prefix="nbgrader-course-") as tmp:
         course = Path(tmp)

@@ -30,7 +30,8 @@ def test_image_grid_tiles_every_image_in_place():
     assert mosaic.shape == (3 * 6 + 1, 3 * 7 + 1)  # 3 rows of (5 + pad), 3 columns of (6 + pad)
     for i in range(7):
         top, left = 1 + (i // 3) * 6, 1 + (i % 3) * 7
-        np.testing.assert_array_equal(mosaic[top : top + 5, left : left + 6], images[i].double().numpy())
+        tile = mosaic[top : top + 5, left : left + 6]
+        np.testing.assert_array_equal(tile, images[i].double().numpy())
     # Flat (N, 784) and channel (N, 1, H, W) inputs give the same mosaic.
     digits = torch.rand(4, 28, 28)
     np.testing.assert_array_equal(tile_images(digits.reshape(4, 784)), tile_images(digits[:, None]))

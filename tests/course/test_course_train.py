@@ -63,7 +63,8 @@ def test_num_steps_stops_early_and_loader_is_reproducible():
     x, y = _regression()
     model = _model()
     config = TrainConfig(num_epochs=5, num_steps=4, progress=False)
-    history = train(model, lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean(), tensor_loader(x, y), config)
+    mse = lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean()  # noqa: E731
+    history = train(model, mse, tensor_loader(x, y), config)
     assert len(history) == 4
     state = torch.get_rng_state()
     first = [b[0] for b in tensor_loader(x, batch_size=10, seed=5)]
@@ -74,7 +75,8 @@ def test_num_steps_stops_early_and_loader_is_reproducible():
 def test_non_finite_loss_and_missing_steps_raise():
     theta = torch.ones(1, requires_grad=True)
     with pytest.raises(FloatingPointError, match="step 1"):
-        train([theta], lambda: theta.sum() * float("nan"), None, TrainConfig(num_steps=3, progress=False))
+        config = TrainConfig(num_steps=3, progress=False)
+        train([theta], lambda: theta.sum() * float("nan"), None, config)
     with pytest.raises(ValueError, match="num_steps"):
         train([theta], lambda: theta.sum(), None, TrainConfig(progress=False))
 

@@ -113,6 +113,8 @@ def test_digits8_split():
     x_test, y_test = load_digits8("test", flatten=True)
     assert len(x_train) == 1437 and len(x_test) == 360
     # The two splits are a partition of the 1,797 rows: every (image, label) row is used once.
-    rows = lambda x, y: sorted(map(bytes, torch.cat([x, y[:, None].float()], 1).numpy()))  # noqa: E731
+    def rows(x, y):  # each (image, label) row as bytes
+        return sorted(map(bytes, torch.cat([x, y[:, None].float()], dim=1).numpy()))
+
     assert rows(x_all, y_all) == sorted(rows(x_train, y_train) + rows(x_test, y_test))
     assert torch.equal(load_digits8("train")[0], x_train.reshape(-1, 8, 8))  # deterministic

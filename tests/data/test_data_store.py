@@ -38,10 +38,12 @@ def _corrupt(path):
 
 
 def test_every_recorded_file_verifies():
-    assert {"mnist5k.npz", "mnist5k_binarized.npz", "digits8.npz", "digit_classifier.pt"} <= set(FILES)
+    needed = {"mnist5k.npz", "mnist5k_binarized.npz", "digits8.npz", "digit_classifier.pt"}
+    assert needed <= set(FILES)
     verify()  # sources, file digests, .npz contents and toy samples; raises DataError otherwise
+    recorded = store.load_checksums()["files"]
     for name in FILES:
-        assert store.sha256_file(store.PACKAGE_DIR / "files" / name) == store.load_checksums()["files"][name]
+        assert store.sha256_file(store.PACKAGE_DIR / "files" / name) == recorded[name], name
 
 
 def test_stamp_is_git_ignored():

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -1086,7 +1087,7 @@ def outputs(result: dict) -> str:
     return "\n".join([result.get("output", "")] + [t["output"] for t in result["tests"]])
 
 
-def test_output(result: dict, test_id: str) -> str:
+def output_of(result: dict, test_id: str) -> str:
     for t in result["tests"]:
         if t["number"] == test_id:
             return t["output"]
@@ -1204,3 +1205,147 @@ def build_mini_submissions(ctx: Context, with_processes: bool = True) -> dict[st
         [(f"student/week1/{f}", (SOLUTION_DIR / f).read_bytes()) for f in GRADED] +
         [("student/week1/stubs.zip", inner), ("student/README.txt", b"hello")]))
     return made
+
+
+def build_cli_submissions(ctx: Context) -> dict[str, Path]:
+    """The submissions graded with the week's real hidden tests, through `python -m autograder grade 1`."""
+    root = ctx.subs_root
+    folders = [root / "reference", root / "stub"]
+    made = {"reference": write_submission(root / "reference", reference_sources()),
+            "stub": write_submission(root / "stub", stub_sources())}
+    forger = stub_with({"density.py": FORGER_IMPORT + FORGER_DENSITY, "sampling.py": FORGER_IMPORT + FORGER_SAMPLING,
+                        "metrics.py": FORGER_IMPORT + FORGER_METRICS})
+    made["forger"] = write_submission(root / "forger", {f: ctx.fill(t, folders) for f, t in forger.items()})
+    made["always_valueerror"] = write_submission(root / "always_valueerror", all_valueerror_sources())
+    made["multinomial"] = write_submission(root / "multinomial", stub_with({"sampling.py": MULTINOMIAL_SAMPLING}))
+    return made
+
+
+def build_isolation_submissions(ctx: Context) -> dict[str, Path]:
+    """For the weaker isolation modes: the reference, a reference thief, daemons, a network probe, a snoop."""
+    root = ctx.subs_root
+    folders = [root / "reference"]
+    made = {"reference": write_submission(root / "reference", reference_sources()),
+            "stub": write_submission(root / "stub", stub_sources())}
+    thief = {f: ctx.fill(t, folders) for f, t in stub_with({f: STEAL_REFERENCE_IMPORT for f in GRADED}).items()}
+    made["steal_reference"] = write_submission(root / "steal_reference", thief)
+    # Without the jail the child can write what the grader's user can: these daemons write no file.
+    daemons = PROCS_IMPORT.replace("_rt_forge()", "pass") + \
+        "\ndef gaussian_mle(x):\n    raise RuntimeError('PROCS ' + _json.dumps(_PROCS_STATUS))\n"
+    made["daemons"] = write_submission(root / "daemons", {f: ctx.fill(t, folders) for f, t in
+                                                         stub_with({"density.py": daemons}).items()})
+    made["network"] = write_submission(root / "network", {f: ctx.fill(t, folders) for f, t in
+                                                         stub_with({"density.py": NETWORK}).items()})
+    return made
+
+
+# ---------------------------------------------------------------------------------------------
+# One batch with every check's evidence
+# ---------------------------------------------------------------------------------------------
+BATCH_TIMEOUT_S = 900  # far above the ~90 s a batch takes on 2 idle cores: only a hung grader reaches it
+
+
+@dataclasses.dataclass
+class Batch:
+    ctx: Context
+    paths: dict[str, Path]  # attack -> submission
+    names: dict[str, str]  # attack -> the name the batch gave it
+    results: dict[str, dict]  # attack -> results.json
+    feedback: dict[str, str]  # attack -> feedback.html
+    returncode: int
+    stderr: str
+    wall_s: float
+    tracked_before: dict[str, str]
+    tracked_after: dict[str, str]
+    out_after: dict[str, str]  # hashes of the output folder right after the batch ...
+    out_later: dict[str, str]  # ... and a few seconds later
+    leftovers: list[str]  # processes that outlived the batch
+    token_files: list[str]  # files on the host holding the write token
+    tcp_connections: int  # connections the host's loopback listener accepted
+    abstract_connections: int
+    secrets: set[str]  # lines of hidden material
+
+    def result(self, attack: str) -> dict:
+        return self.results[attack]
+
+
+def _listeners(ctx):
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(16)
+    tcp.setblocking(False)
+    ctx.port = tcp.getsockname()[1]
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind("\0" + ctx.abstract)
+    unix.listen(16)
+    unix.setblocking(False)
+    return tcp, unix
+
+
+def _accepted(sock) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, OSError):
+            return count
+        conn.close()
+        count += 1
+
+
+def run_attack_batch(base: Path, paths_builder, hidden: Path | None, test_dirs: list[Path], workers: int = 2,
+                     isolation: str | None = None, cli: bool = False) -> Batch:
+    """Build the submissions, snapshot the host, grade them in one batch, and collect the evidence."""
+    from autograder import batch as batch_mod, registry
+
+    become_subreaper()
+    ctx = Context.new(base)
+    tcp, unix = _listeners(ctx)
+    paths = paths_builder(ctx)
+    names = dict(zip(paths, batch_mod.assign_names(list(paths.values()))))
+    published = set()
+    for d in test_dirs:
+        published |= {t.name for t in registry.discover(d)}
+    secrets_ = secret_lines(test_dirs, published)
+    tracked = tracked_files()
+    tracked_before = hash_files(tracked)
+    subs_before = hash_tree(ctx.subs_root)
+    pids_before = set(process_table())
+    started = time.monotonic()
+    if cli:
+        import subprocess
+
+        argv = [PYTHON, "-m", "autograder", "grade", "1", *map(str, paths.values()), "--out", str(ctx.out),
+                "--workers", str(workers)]
+        proc = subprocess.run(argv, cwd=REPO, env=grader_env(), capture_output=True, timeout=BATCH_TIMEOUT_S)
+    else:
+        proc = run_batch(list(paths.values()), ctx.out, hidden, workers, BATCH_TIMEOUT_S, isolation)
+    wall = time.monotonic() - started
+    out_after = hash_tree(ctx.out)
+    time.sleep(3.0)  # long enough for a surviving daemon (it acts every 0.5 s) to rewrite something
+    out_later = hash_tree(ctx.out)
+    leftovers = leftover_processes(pids_before, ctx.ptoken)
+    reap_zombies()
+    # The submissions' own sources hold the token (it is in the attack code): they are compared by hash.
+    scan = [REPO, ctx.out, Path("/tmp/results.json"), Path(os.path.expanduser("~/results.json")),
+            Path("/autograder"), Path("/results.json"), ctx.pickle_flag]
+    token_files = files_containing(scan, ctx.wtoken, skip=(".git", ".venv", "__pycache__"))
+    subs_after = hash_tree(ctx.subs_root)
+    token_files += [f"{p} (a submission's file changed)" for p in set(subs_before) | set(subs_after)
+                    if subs_before.get(p) != subs_after.get(p)]
+    token_files += [str(p) for p in (ctx.pickle_flag,) if p.exists()]
+    token_files += [str(p) for p in Path("/tmp").glob(f"evil*{ctx.wtoken}*")]
+    token_files += [str(p) for p in base.rglob(f"evil*{ctx.wtoken}*")]
+    tcp_n, unix_n = _accepted(tcp), _accepted(unix)
+    tcp.close()
+    unix.close()
+    results, feedback = {}, {}
+    for attack, name in names.items():
+        folder = ctx.out / name
+        if (folder / "results.json").exists():
+            results[attack] = json.loads((folder / "results.json").read_text())
+            feedback[attack] = (folder / "feedback.html").read_text(errors="replace")
+    return Batch(ctx, paths, names, results, feedback, proc.returncode,
+                 proc.stderr.decode(errors="replace")[-20000:], wall, tracked_before, hash_files(tracked),
+                 out_after, out_later, leftovers, token_files, tcp_n, unix_n, secrets_)

@@ -30,17 +30,20 @@ def generated(kit, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # nbgrader
 def test_output_is_the_golden_tree_byte_for_byte(kit, generated):
     have, want = kit.tree_bytes(generated), kit.tree_bytes(kit.GOLDEN_EXPECTED)
     assert sorted(have) == sorted(want)
     assert [name for name in want if have[name] != want[name]] == []
 
 
+@pytest.mark.slow  # nbgrader
 def test_a_second_run_gives_the_same_bytes(kit, generated):
     # `differences` regenerates everything (nbgrader included) in memory and compares bytes.
     assert differences(kit.GOLDEN_INPUT, generated) == []
 
 
+@pytest.mark.slow  # nbgrader
 def test_student_notebook_is_nbgraders_release_with_our_config(kit, generated):
     path = generated / kit.GOLDEN_WEEK / f"{kit.GOLDEN_WEEK}.ipynb"
     text = path.read_text(encoding="utf-8")
@@ -50,7 +53,8 @@ def test_student_notebook_is_nbgraders_release_with_our_config(kit, generated):
     by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
     # The solution region became our one-line stub (nbgrader's default would add "# YOUR CODE HERE",
     # so this also shows that nbgrader_config.py was applied), with the TODO kept.
-    assert by_id["cube"].source.endswith("    # TODO: multiply three times.\n    raise NotImplementedError")
+    assert by_id["cube"].source.endswith(
+        "    # TODO: multiply three times.\n    raise NotImplementedError")
     # The autograded cell keeps its visible test, points and lock, with nbgrader's checksum.
     test_cell = by_id["test_cube"]
     assert test_cell.source == VISIBLE_LINE
@@ -163,6 +167,7 @@ def test_notebook_marker_errors_name_the_cell_and_line(kit, tmp_path):
                                    kit.REPO / "nbgrader_config.py")
 
 
+@pytest.mark.slow  # nbgrader
 def test_nbgrader_refusal_is_an_error(kit, tmp_path):
     # A solution region in a cell not marked as a solution cell: nbgrader (enforce_metadata) refuses.
     plain = {"grade": False, "grade_id": "g", "locked": False, "schema_version": 3,

@@ -8,7 +8,9 @@ import textwrap
 import course.testing
 
 STUB = '''
-"""A tiny week: one function and one method still stubs, one function with a bug."""
+"""A tiny week: one function and one method still stubs, a bug, and library NotImplementedErrors."""
+import io
+import logging
 
 
 def area(width, height):
@@ -23,6 +25,14 @@ class Shape:
 
 def double(x):
     return x + 1  # the bug: a wrong value, not a stub
+
+
+def read_raw():
+    return io.RawIOBase().read(1)  # NotImplementedError raised in C code: not a stub
+
+
+def emit_log():
+    return logging.Handler().emit(None)  # NotImplementedError raised in the standard library
 '''
 
 TESTS = '''
@@ -47,7 +57,15 @@ def test_double_has_a_bug():
     assert shapes.double(2) == 4
 
 
-def test_first_draw_then_spoil_the_state(tmp_path_factory):
+def test_read_raw():
+    shapes.read_raw()
+
+
+def test_emit_log():
+    shapes.emit_log()
+
+
+def test_first_draw_then_spoil_the_state():
     expected = torch.rand(2, generator=torch.Generator().manual_seed(0))
     assert torch.equal(torch.rand(2), expected)
     torch.set_num_threads(2)       # the next test must find one thread again
@@ -89,11 +107,15 @@ def test_plugin_in_a_real_pytest_run(kit, tmp_path):
     out = done.stdout
     lines = out.splitlines()
     assert done.returncode == 1, out
-    assert "4 failed, 2 passed" in out, out
+    assert "6 failed, 2 passed" in out, out
     # One line per stubbed test, naming the file and the (qualified) function that raised.
     assert lines.count("not implemented yet: shapes.py::area") == 2, out
     assert lines.count("not implemented yet: shapes.py::Shape.perimeter") == 1, out
-    # ... instead of the traceback: the stub's source line is not shown ...
-    assert "raise NotImplementedError" not in out, out
-    # ... while a real failure keeps its traceback.
+    # ... instead of the traceback: no frame of the stubs is shown ...
+    assert ": in area" not in out and ": in perimeter" not in out, out
+    # ... while a real failure keeps its traceback, and so does a NotImplementedError that a
+    # library raised, from C or from Python code.
     assert "assert shapes.double(2) == 4" in out and "assert 3 == 4" in out, out
+    assert "return io.RawIOBase().read(1)" in out, out
+    assert "emit must be implemented by Handler subclasses" in out, out
+    assert sum(line.startswith("not implemented yet: ") for line in lines) == 3, out

@@ -1,4 +1,5 @@
-"""tools/markers.py: solution regions become `raise NotImplementedError`; malformed ones name file:line."""
+"""tools/markers.py: a solution region becomes `raise NotImplementedError`; a malformed one is an
+error naming file:line."""
 import textwrap
 
 import pytest
@@ -69,7 +70,8 @@ def test_region_in_a_method_and_an_empty_region():
                 ### BEGIN SOLUTION
                 ### END SOLUTION
         ''')
-    assert stub_source(solution, "m.py") == "class C:\n    def m(self):\n        raise NotImplementedError\n"
+    expected = "class C:\n    def m(self):\n        raise NotImplementedError\n"
+    assert stub_source(solution, "m.py") == expected
 
 
 # Each malformed case: (source, line the error must name, words the message must hold).

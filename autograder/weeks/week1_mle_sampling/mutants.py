@@ -261,9 +261,10 @@ MUTANTS = [
        "        log_u = torch.rand_like(log_ratio).log()                        # (n,)",
        "        log_u = torch.rand(()).log()                                    # one u for the batch",
        "one uniform for the whole batch: acceptances are not independent"),
-    _s("rejection_sample_accepts_zero", "rejection_sample",
-       VALUE_ERROR_NUM_SAMPLES + "    accepted = []", "    accepted = []",
-       "no ValueError for num_samples < 1"),
+    _s("rejection_sample_accept_inverted", "rejection_sample",
+       "        accept = log_u < log_ratio                                      # (n,) bool",
+       "        accept = log_u > log_ratio                                      # (n,) bool",
+       "comparison inverted: accepts with probability 1 - p~(x) / (M q(x))"),
 
     # ---------------------------------------------------------------- sampling.metropolis_hastings
     _s("metropolis_hastings_ratio_inverted", "metropolis_hastings",

@@ -31,7 +31,7 @@ def _spd(dim: int, dtype=F64) -> torch.Tensor:
 # =============================================================================================
 # categorical_nll, fit_categorical
 # =============================================================================================
-@test(points=1, functions=["density.categorical_nll"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["density.categorical_nll"], visibility="visible", timeout=30)
 def categorical_nll_uniform_is_log_k(sub, ref):
     """categorical_nll: uniform logits give exactly log K, as a () tensor."""
     x = torch.randint(0, 7, (97,))
@@ -41,7 +41,7 @@ def categorical_nll_uniform_is_log_k(sub, ref):
                 why="float32 round-off of log_softmax(0) = -log 7")
 
 
-@test(points=2, functions=["density.categorical_nll"], timeout=30)
+@test(points=1.5, functions=["density.categorical_nll"], timeout=30)
 def categorical_nll_oracle(sub, ref):
     """categorical_nll agrees with torch.distributions.Categorical and stays exact for |logits| = 1e4."""
     logits = torch.randn(11, dtype=F64) * 3
@@ -62,7 +62,7 @@ def categorical_nll_oracle(sub, ref):
                 why="float32 relative round-off (6e-8) of terms up to 2e4, summed over 97 entries")
 
 
-@test(points=1, functions=["density.categorical_nll"], timeout=30)
+@test(points=0.5, functions=["density.categorical_nll"], timeout=30)
 def categorical_nll_matches_reference(sub, ref):
     """categorical_nll agrees with the reference in float32 and float64 (batch 97)."""
     for dtype, k, atol in [(torch.float32, 7, 1e-5), (F64, 13, 1e-12)]:
@@ -98,7 +98,7 @@ def _categorical_data(k: int, n: int) -> torch.Tensor:
     return torch.cat([torch.arange(k), draws])[torch.randperm(n)]
 
 
-@test(points=2, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
+@test(points=1.5, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
 def fit_categorical_matches_frequencies(sub, ref):
     """fit_categorical: softmax of the fitted logits matches the empirical frequencies within 0.01."""
     x = _categorical_data(6, 997)
@@ -109,7 +109,7 @@ def fit_categorical_matches_frequencies(sub, ref):
                 why="the contract: 500 Adam steps at lr 0.1 reach the MLE within 0.01")
 
 
-@test(points=2, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
+@test(points=1, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
 def fit_categorical_follows_adam(sub, ref):
     """fit_categorical: zero start, then Adam with the given lr (checked after 1 and 12 steps)."""
     x = _categorical_data(5, 301)
@@ -127,7 +127,7 @@ def fit_categorical_follows_adam(sub, ref):
 # =============================================================================================
 # bits_per_dim, dequantized_bits_per_dim
 # =============================================================================================
-@test(points=1, functions=["density.bits_per_dim"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["density.bits_per_dim"], visibility="visible", timeout=30)
 def bits_per_dim_closed_form(sub, ref):
     """bits_per_dim = nll / (D ln 2), elementwise, for tensors and floats."""
     nll = torch.rand(97, dtype=F64) * 3000
@@ -189,7 +189,7 @@ def _dlm_params(m: int, k: int, dtype) -> tuple[torch.Tensor, torch.Tensor, torc
     return logit_weights.to(dtype), means.to(dtype), log_scales.to(dtype)
 
 
-@test(points=3, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=2, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
 def dlm_normalized_and_finite(sub, ref):
     """Discretized logistic mixture: the pmf sums to 1 over all K values, finite for extreme parameters."""
     k = 256
@@ -221,7 +221,7 @@ def dlm_normalized_and_finite(sub, ref):
     check.close(got, torch.zeros(5), atol=1e-6, what="log p with K = 1 (must be 0)", why="float32 round-off")
 
 
-@test(points=2, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=1.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
 def dlm_matches_exact_cdf(sub, ref):
     """Discretized logistic mixture: log p agrees with exact logistic-CDF bin masses (float64, with the fallback)."""
     k = 64
@@ -234,7 +234,7 @@ def dlm_matches_exact_cdf(sub, ref):
                     what=f"log p(x) with M = {m} (nats)", why="float64 round-off of log-sigmoid differences")
 
 
-@test(points=1, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=0.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
 def dlm_matches_reference(sub, ref):
     """Discretized logistic mixture agrees with the reference (float32 by probabilities, float64 in log space)."""
     k = 256
@@ -256,7 +256,7 @@ def dlm_matches_reference(sub, ref):
 # =============================================================================================
 # gaussian_log_prob, gaussian_mle
 # =============================================================================================
-@test(points=2, functions=["density.gaussian_log_prob"], timeout=30)
+@test(points=1.5, functions=["density.gaussian_log_prob"], timeout=30)
 def gaussian_log_prob_oracle(sub, ref):
     """gaussian_log_prob agrees with torch.distributions.MultivariateNormal (float64, D = 1 and 4)."""
     for dim in (4, 1):
@@ -269,7 +269,7 @@ def gaussian_log_prob_oracle(sub, ref):
                     why="float64 round-off through a Cholesky factor of a condition-10 matrix")
 
 
-@test(points=1, functions=["density.gaussian_log_prob"], timeout=30)
+@test(points=0.5, functions=["density.gaussian_log_prob"], timeout=30)
 def gaussian_log_prob_matches_reference(sub, ref):
     """gaussian_log_prob agrees with the reference in float32 (D = 3, batch 97)."""
     mean, cov = torch.randn(3), _spd(3, torch.float32)
@@ -280,7 +280,7 @@ def gaussian_log_prob_matches_reference(sub, ref):
                 what="log N(x; mean, cov) in float32 (nats)", why="float32 round-off of terms up to ~50")
 
 
-@test(points=2, functions=["density.gaussian_mle"], visibility="visible", timeout=30)
+@test(points=1, functions=["density.gaussian_mle"], visibility="visible", timeout=30)
 def gaussian_mle_closed_form(sub, ref):
     """gaussian_mle returns the sample mean and the covariance divided by N (float64 and float32)."""
     for dtype, tol in [(F64, 1e-12), (torch.float32, 1e-5)]:
@@ -339,7 +339,7 @@ def _check_em_against_sklearn(result, gm, k: int, d: int, num_iters: int, label:
                "EM never decreases it (tolerance 1e-6)")
 
 
-@test(points=4, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
+@test(points=3, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
 def gmm_em_matches_sklearn(sub, ref):
     """gmm_em agrees with scikit-learn's GaussianMixture (float64), with a monotone log-likelihood."""
     x = _clusters([[0.0, 0.0], [6.0, 1.0], [2.0, 7.0]], [1.0, 0.7, 1.3], 301)
@@ -360,7 +360,7 @@ def gmm_em_matches_sklearn(sub, ref):
                               "three clusters")
 
 
-@test(points=2, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
+@test(points=1.5, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
 def gmm_em_far_component_and_outlier(sub, ref):
     """gmm_em survives a component far from all data and an outlier (log space, 10·eps in N_k), like scikit-learn."""
     x = _clusters([[3.0, 3.0], [-3.0, -2.0]], [0.8, 1.0], 199)
@@ -372,7 +372,7 @@ def gmm_em_far_component_and_outlier(sub, ref):
                               "far component and outlier")
 
 
-@test(points=1, functions=["density.gmm_em"], timeout=60)
+@test(points=0.5, functions=["density.gmm_em"], timeout=60)
 def gmm_em_float32_matches_reference(sub, ref):
     """gmm_em keeps float32 and agrees with the reference in float32."""
     x = _clusters([[0.0, 0.0], [5.0, 5.0]], [1.0, 1.5], 151).float()
@@ -395,7 +395,7 @@ def gmm_em_rejects_zero_iterations(sub, ref):
 # =============================================================================================
 # kl_gaussian, kl_monte_carlo
 # =============================================================================================
-@test(points=2, functions=["density.kl_gaussian"], timeout=30)
+@test(points=1.5, functions=["density.kl_gaussian"], timeout=30)
 def kl_gaussian_oracle(sub, ref):
     """kl_gaussian agrees with torch.distributions.kl_divergence, is 0 for equal Gaussians, and matches 1-D."""
     d = 4
@@ -416,7 +416,7 @@ def kl_gaussian_oracle(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=["density.kl_gaussian"], timeout=30)
+@test(points=0.5, functions=["density.kl_gaussian"], timeout=30)
 def kl_gaussian_matches_reference(sub, ref):
     """kl_gaussian agrees with the reference in float32 (D = 3)."""
     m0, m1, s0, s1 = torch.randn(3), torch.randn(3), _spd(3, torch.float32), _spd(3, torch.float32)
@@ -426,7 +426,7 @@ def kl_gaussian_matches_reference(sub, ref):
                 why="float32 round-off through Cholesky factors of condition-10 matrices")
 
 
-@test(points=2, functions=["density.kl_monte_carlo"], timeout=30)
+@test(points=1, functions=["density.kl_monte_carlo"], timeout=30)
 def kl_monte_carlo_estimate(sub, ref):
     """kl_monte_carlo is the sample mean of log p − log q, and agrees with the closed-form KL."""
     m0, m1 = [0.5, -1.0], [-0.5, 0.5]
@@ -463,7 +463,7 @@ def kl_monte_carlo_estimate(sub, ref):
 # The bimodal target of the contract: modes at ±3 with sd 0.5, weights 0.3 and 0.7, so that
 # forward KL (moment matching) and reverse KL (one mode) give clearly different answers:
 #   forward:  mean = 0.7·3 − 0.3·3 = 1.2,  std = sqrt(0.25 + 9 − 1.2²) = sqrt(7.81) ≈ 2.795;
-#   reverse (started at 1.0, on the side of the +3 mode): mean ≈ 3, std ≈ 0.5.
+#   reverse: mean ≈ ±3 (the mode on the side of the start), std ≈ 0.5.
 TARGET = dict(means=[-3.0, 3.0], stds=[0.5, 0.5], weights=[0.3, 0.7])
 FORWARD_MEAN, FORWARD_STD = 1.2, math.sqrt(0.25 + 9.0 - 1.2**2)
 
@@ -476,28 +476,29 @@ def _fit(sub, direction: str, init_mean: float):
     return check.number(mean, what="the fitted mean"), check.number(std, what="the fitted std")
 
 
-# Tolerances of the two fit tests: after 150 Adam steps at lr 0.1 with batches of 256, the fitted
-# parameters fluctuate around the optimum with a standard deviation of about 0.07 (mean) and 0.01
-# (std) for forward KL, 0.015 and 0.005 for reverse KL (measured with the reference over seeds; the
-# fluctuation is Adam's stationary noise, about lr/4 per step, pulled back within a few steps). The
-# bands below are at least 5 such deviations wide and sit half-way between the two answers, which
-# differ by ≥ 1.8 in the mean and ≥ 2.2 in the std.
-@test(points=2, functions=["density.fit_gaussian"], timeout=60)
+# Tolerances of the fit tests: after 150 Adam steps at lr 0.1 with batches of 256, the returned
+# parameters fluctuate around the optimum: Adam's stationary noise, a linear recursion driven by
+# averaged minibatch noise, so close to Gaussian. Measured with the reference over 30 seeds, the
+# standard deviations are 0.024 (mean) and 0.017 (std) for forward KL, 0.013 and 0.006 for
+# reverse KL. The bands are >= 13 of those deviations wide (a Gaussian tail of < 1e-30), and far
+# narrower than the gap between the two answers (>= 1.8 in the mean, >= 2.2 in the std).
+@test(points=1.5, functions=["density.fit_gaussian"], timeout=60)
 def fit_gaussian_forward_matches_moments(sub, ref):
     """fit_gaussian, forward KL: matches the mean and std of a bimodal target (mass-covering)."""
     mean, std = _fit(sub, "forward", init_mean=-1.0)
-    check.true(abs(mean - FORWARD_MEAN) <= 0.5 and abs(std - FORWARD_STD) <= 0.3,
+    check.true(abs(mean - FORWARD_MEAN) <= 0.35 and abs(std - FORWARD_STD) <= 0.25,
                f"forward KL fitted mean {mean:.3f}, std {std:.3f}; maximum likelihood matches the target's "
-               f"moments: mean {FORWARD_MEAN:.3f} ± 0.5, std {FORWARD_STD:.3f} ± 0.3")
+               f"moments: mean {FORWARD_MEAN:.3f} ± 0.35, std {FORWARD_STD:.3f} ± 0.25")
 
 
-@test(points=2, functions=["density.fit_gaussian"], timeout=60)
+@test(points=1.5, functions=["density.fit_gaussian"], timeout=60)
 def fit_gaussian_reverse_seeks_a_mode(sub, ref):
-    """fit_gaussian, reverse KL: settles on one mode of a bimodal target (mode-seeking, reparameterized)."""
-    mean, std = _fit(sub, "reverse", init_mean=1.0)
-    check.true(abs(mean - 3.0) <= 0.25 and abs(std - 0.5) <= 0.1,
-               f"reverse KL fitted mean {mean:.3f}, std {std:.3f}; started at 1.0 it should settle on the mode "
-               "at 3 (mean 3 ± 0.25, std 0.5 ± 0.1)")
+    """fit_gaussian, reverse KL: settles on the nearer mode of a bimodal target (mode-seeking, reparameterized)."""
+    for init_mean, mode in [(1.0, 3.0), (-1.0, -3.0)]:
+        mean, std = _fit(sub, "reverse", init_mean=init_mean)
+        check.true(abs(mean - mode) <= 0.2 and abs(std - 0.5) <= 0.08,
+                   f"reverse KL fitted mean {mean:.3f}, std {std:.3f}; started at {init_mean} it should settle on the "
+                   f"mode at {mode:g} (mean {mode:g} ± 0.2, std 0.5 ± 0.08)")
 
 
 @test(points=0.5, functions=["density.fit_gaussian"], timeout=30)

@@ -24,7 +24,7 @@ NO_LIBRARY_SAMPLERS = ("torch.multinomial", "torch.distributions")
 # =============================================================================================
 # sample_categorical
 # =============================================================================================
-@test(points=1, functions=["sampling.sample_categorical"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_categorical"], visibility="visible", timeout=30)
 def sample_categorical_shape_and_support(sub, ref):
     """sample_categorical returns (S,) int64 draws and never draws a zero-probability class."""
     probs = torch.tensor([0.0, 2.0, 0.0, 1.0, 3.0, 0.0])
@@ -35,7 +35,7 @@ def sample_categorical_shape_and_support(sub, ref):
     check.true(not drawn, f"sample_categorical drew class {drawn[0] if drawn else ''}, whose probability is 0")
 
 
-@test(points=3, functions=["sampling.sample_categorical"], timeout=60)
+@test(points=2, functions=["sampling.sample_categorical"], timeout=60)
 def sample_categorical_chi_square(sub, ref):
     """sample_categorical draws each class with probability probs[k] / sum(probs) (chi-square test)."""
     cases = [(torch.tensor([0.5, 2.0, 0.0, 1.0, 3.5, 0.25, 1.75]), 100_000),  # unnormalized, sum 9
@@ -86,7 +86,7 @@ def _check_acceptance_rate(rate: float, expected: float, num_samples: int, p_fai
 BETA_OFFSET = 1.7
 
 
-@test(points=3, functions=["sampling.rejection_sample"], timeout=60)
+@test(points=2, functions=["sampling.rejection_sample"], timeout=60)
 def rejection_sample_beta(sub, ref):
     """rejection_sample: exactly S draws distributed as the target (KS test), acceptance rate Z/M."""
     s = 20_000
@@ -102,7 +102,7 @@ def rejection_sample_beta(sub, ref):
     _check_acceptance_rate(rate, 1 / 3, s, p_fail=5e-7)
 
 
-@test(points=2, functions=["sampling.rejection_sample"], timeout=60)
+@test(points=1, functions=["sampling.rejection_sample"], timeout=60)
 def rejection_sample_gaussian_2d(sub, ref):
     """rejection_sample works with (n, D) proposals: N(m, I) from N(m, 4 I), rate 1/4."""
     # p(x) / q(x) = 4 exp(-3 |x - m|² / 8) <= 4 in 2-D, so M = 4 e^c for p̃ = e^c p, and the rate is 1/4.
@@ -143,7 +143,7 @@ def _count_moves(chain: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     return (chain != previous).any(dim=-1)
 
 
-@test(points=3, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=2, functions=["sampling.metropolis_hastings"], timeout=60)
 def metropolis_hastings_keeps_target_invariant(sub, ref):
     """metropolis_hastings keeps the target invariant: 100,000 chains started from it stay distributed as it."""
     means, std, weights = [[-1.5, 0.0], [1.5, 1.0]], 1.0, [0.3, 0.7]
@@ -161,7 +161,7 @@ def metropolis_hastings_keeps_target_invariant(sub, ref):
         check.ks(chain[-1, :, i], cdf, p_fail=5e-7, what=f"coordinate {i} of the chains after 2 steps from the target")
 
 
-@test(points=2, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60)
 def metropolis_hastings_acceptance_rate(sub, ref):
     """metropolis_hastings moves: its acceptance rate at stationarity is the exact one (binomial test)."""
     # Target N(m, s² I) in 2-D, proposal N(x, sigma² I), x ~ target. Given z = (x' - x) / sigma,
@@ -183,7 +183,7 @@ def metropolis_hastings_acceptance_rate(sub, ref):
     check.binomial(moved, c, a, p_fail=1e-6, what="the fraction of accepted proposals at stationarity")
 
 
-@test(points=2, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60)
 def metropolis_hastings_converges_from_far_start(sub, ref):
     """metropolis_hastings converges from a far start: after 250 steps the chains follow the target."""
     mean, cov = [1.0, -2.0], [[1.0, 0.6], [0.6, 2.0]]
@@ -208,7 +208,7 @@ def metropolis_hastings_converges_from_far_start(sub, ref):
 # =============================================================================================
 # langevin
 # =============================================================================================
-@test(points=3, functions=["sampling.langevin"], timeout=60)
+@test(points=2, functions=["sampling.langevin"], timeout=60)
 def langevin_stationary_variance(sub, ref):
     """langevin (ULA) on N(0, 1) with step h reaches the variance 1 / (1 − h/2), not 1."""
     # x' = (1 - h) x + sqrt(2h) z: from x0 = 0, x_T ~ N(0, v (1 - (1 - h)^(2T))) exactly, with
@@ -224,7 +224,7 @@ def langevin_stationary_variance(sub, ref):
     check.mean_z(got, 0.0, var, p_fail=5e-7, what="the mean of the final states")
 
 
-@test(points=2, functions=["sampling.langevin"], timeout=60)
+@test(points=1, functions=["sampling.langevin"], timeout=60)
 def langevin_transient_from_offset(sub, ref):
     """langevin: from a far start, mean and variance after 4 steps follow the exact ULA recursion."""
     # Target N(m, diag(s²)): per coordinate x' = a x + (1 - a) m + sqrt(2h) z with a = 1 - h / s², so
@@ -255,7 +255,7 @@ TRANSITION = [[1.0, 2.0, 0.0, 1.0],  # row i: p(next | current = i), unnormalize
               [2.0, 0.0, 1.0, 1.0]]
 
 
-@test(points=1, functions=["sampling.sample_markov_chain"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_markov_chain"], visibility="visible", timeout=30)
 def sample_markov_chain_shape(sub, ref):
     """sample_markov_chain returns (S, L) int64 states in [0, K), for L = 1 and L = 5."""
     for length in (1, 5):
@@ -265,7 +265,7 @@ def sample_markov_chain_shape(sub, ref):
         check.true(bool(((got >= 0) & (got < 4)).all()), "sample_markov_chain returned a state outside [0, K)")
 
 
-@test(points=3, functions=["sampling.sample_markov_chain"], timeout=60)
+@test(points=2, functions=["sampling.sample_markov_chain"], timeout=60)
 def sample_markov_chain_chi_square(sub, ref):
     """sample_markov_chain: initial states and transitions follow the given (row-stochastic) probabilities."""
     s, length = 20_000, 6
@@ -314,7 +314,7 @@ def _check_filtered(got: torch.Tensor, logits: torch.Tensor, keep: torch.Tensor,
     check.true(bool((got[~keep] == -math.inf).all()), f"{what}: removed logits must be -inf")
 
 
-@test(points=2, functions=["sampling.top_k_filter"], timeout=30)
+@test(points=1.5, functions=["sampling.top_k_filter"], timeout=30)
 def top_k_filter_crafted(sub, ref):
     """top_k_filter keeps exactly the k largest logits of every row (no ties), for (..., V) inputs."""
     for dtype, shape, k in [(torch.float32, (3, 5, 11), 4), (torch.float32, (97, 7), 1), (F64, (13, 9), 3)]:
@@ -352,7 +352,7 @@ def _nucleus_oracle(logits: torch.Tensor, p: float) -> torch.Tensor:
     return torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, mass_before < p)
 
 
-@test(points=2, functions=["sampling.top_p_filter"], timeout=30)
+@test(points=1.5, functions=["sampling.top_p_filter"], timeout=30)
 def top_p_filter_crafted(sub, ref):
     """top_p_filter keeps the smallest set of most probable tokens reaching p, and always the top one."""
     for dtype, p in [(torch.float32, 0.7), (F64, 0.9), (torch.float32, 0.35)]:
@@ -380,7 +380,7 @@ def top_p_filter_rejects_bad_p(sub, ref):
 # =============================================================================================
 # sample_from_logits
 # =============================================================================================
-@test(points=1, functions=["sampling.sample_from_logits", "sampling.top_k_filter"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_from_logits", "sampling.top_k_filter"], visibility="visible", timeout=30)
 def sample_from_logits_shape_and_greedy(sub, ref):
     """sample_from_logits returns (B,) int64 tokens; with top_k = 1 it returns each row's argmax."""
     logits = _distinct_logits((97, 10))
@@ -403,7 +403,7 @@ def _filtered_probs(logits: torch.Tensor, temperature: float, top_k: int | None,
     return torch.softmax(scaled, -1)
 
 
-@test(points=3, functions=["sampling.sample_from_logits", "sampling.top_k_filter", "sampling.top_p_filter"],
+@test(points=2, functions=["sampling.sample_from_logits", "sampling.top_k_filter", "sampling.top_p_filter"],
       timeout=60)
 def sample_from_logits_distribution(sub, ref):
     """sample_from_logits: temperature, then top-k, then top-p, then a draw (chi-square tests)."""

@@ -1,0 +1,70 @@
+"""A red-team batch through the real command line, with the week's real hidden tests.
+
+`python -m autograder grade 1 reference stub forger always_valueerror multinomial --workers 2`, as an
+instructor runs it. The forger writes forged results everywhere, monkeypatches every comparison in its
+process and returns values of the right type that are wrong on every input; it must score no more
+than the stub on any test, and nothing it writes may reach the host.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import redteam_lib as rt
+
+pytestmark = pytest.mark.skipif(not list(rt.HIDDEN_DIR.glob("test_*.py")),
+                                reason="the week's hidden tests are not written yet")
+
+
+@pytest.fixture(scope="module")
+def cli_batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("redteam-cli")
+    return rt.run_attack_batch(base, rt.build_cli_submissions, None, [rt.HIDDEN_DIR], cli=True)
+
+
+def test_cli_batch_completes_with_exit_status_zero(cli_batch):
+    assert cli_batch.returncode == 0, cli_batch.stderr
+    assert set(cli_batch.results) == set(cli_batch.paths)
+
+
+def test_cli_reference_keeps_full_marks(cli_batch):
+    result = cli_batch.result("reference")
+    failed = {t["number"]: t["output"][:300] for t in result["tests"] if t["score"] < t["max_score"]}
+    assert not failed, f"the reference lost points next to the attacks: {failed}"
+
+
+def test_cli_forger_gains_nothing_and_leaks_nothing(cli_batch):
+    gains = rt.gains_over(cli_batch.result("forger"), cli_batch.result("stub"))
+    assert not gains, f"the forger scored more than the stub on: {gains}"
+    for attack in ("forger", "stub", "always_valueerror", "multinomial"):
+        text = rt.json.dumps(cli_batch.result(attack)) + cli_batch.feedback[attack]
+        leaks = rt.find_leaks(text, cli_batch.secrets)
+        assert not leaks, f"{attack}: hidden lines in its feedback: {leaks[:5]}"
+
+
+def test_cli_nothing_written_and_nothing_left_running(cli_batch):
+    changed = [p for p in cli_batch.tracked_before if cli_batch.tracked_before[p] != cli_batch.tracked_after.get(p)]
+    assert not changed
+    assert not cli_batch.token_files, cli_batch.token_files
+    assert cli_batch.out_after == cli_batch.out_later
+    assert not cli_batch.leftovers, cli_batch.leftovers
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "WEAKNESS (hidden tests): the tests that only check `check.raises(ValueError, ...)` (gmm_em num_iters=0, "
+    "fit_gaussian bad direction, sample_categorical / rejection_sample num_samples=0, ...) give their points "
+    "to a submission whose every function raises ValueError. Fix: in each, first require a valid call to "
+    "return a value of the right shape, then require the ValueError"))
+def test_cli_always_valueerror_gains_nothing(cli_batch):
+    gains = rt.gains_over(cli_batch.result("always_valueerror"), cli_batch.result("stub"))
+    assert not gains, f"a submission that only raises ValueError scored: {gains}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "WEAKNESS: `sub.without('torch.multinomial', 'torch.distributions')` rebinds torch.multinomial only; "
+    "`from torch import multinomial` at import time keeps the original, so sample_categorical may use the "
+    "forbidden sampler and still earns its points. Fix: block the operator itself during the call (a "
+    "TorchDispatchMode that raises on aten.multinomial), which no alias escapes"))
+def test_cli_multinomial_bypass_gains_nothing(cli_batch):
+    gains = rt.gains_over(cli_batch.result("multinomial"), cli_batch.result("stub"))
+    assert not gains, f"the multinomial bypass scored: {gains}"

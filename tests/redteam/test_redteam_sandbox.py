@@ -1,0 +1,122 @@
+"""Attacks on what sandboxes share: the machine's memory and uid 65534's process count.
+
+Both limits are rlimits of one process (`resource.setrlimit`), and every sandbox runs as the same
+user, so they bound one process, not one submission. Each test drives `autograder.sandbox.Sandbox`
+directly (the engine's own child runtime) with a tiny module of attack functions.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import redteam_lib as rt
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs the namespace sandbox (root): uid 65534, "
+                                "RLIMIT_NPROC and PID namespaces")
+
+ATTACKS = r'''
+import os, time, threading
+
+def fork_until_refused(limit):
+    """Fork sleeping children until the kernel refuses; return how many it got."""
+    count = 0
+    for _ in range(limit):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(600)
+            os._exit(0)
+        count += 1
+    return count
+
+def start_a_thread():
+    try:
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        return "started"
+    except RuntimeError as exc:
+        return str(exc)
+
+def children_holding_memory(n, size):
+    """n children that each touch `size` bytes; the total resident memory of the children."""
+    r, w = os.pipe()
+    pids = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            block = b"\x01" * size
+            os.write(w, b"x")
+            time.sleep(600)
+            os._exit(0)
+        pids.append(pid)
+    for _ in range(n):
+        os.read(r, 1)
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as f:
+            total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS"))
+    return total
+'''
+
+
+@pytest.fixture
+def attack_module(tmp_path) -> dict[str, Path]:
+    path = tmp_path / "density.py"
+    path.write_text(ATTACKS)
+    rt.become_subreaper()
+    return {"density.py": path}
+
+
+def _call(sandbox, function: str, *args):
+    reply, _ = sandbox.request({"op": "call", "target": f"density.{function}", "args": list(args),
+                                "kwargs": {"__dict__": []}}, [], 120)
+    assert reply["ok"], reply
+    return reply["value"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "WEAKNESS: every sandbox runs as uid 65534 and RLIMIT_NPROC (64) counts all of that user's processes "
+    "on the machine: with --workers 2, a submission that forks up to the limit stops the other worker's "
+    "submission from starting any thread or process. Fix: one uid per worker slot (e.g. 65534 - slot, or a "
+    "range of unused uids), or a pids cgroup per sandbox"))
+def test_a_fork_bomb_does_not_starve_another_sandbox(attack_module):
+    from autograder.sandbox import Sandbox
+
+    with Sandbox(attack_module, ["density"]) as victim, Sandbox(attack_module, ["density"]) as bomb:
+        assert _call(victim, "start_a_thread") == "started"
+        forked = _call(bomb, "fork_until_refused", 500)
+        assert forked < 64, "the fork bomb itself is capped"
+        assert _call(victim, "start_a_thread") == "started", "the victim could not start a thread"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "WEAKNESS: the memory limit is RLIMIT_AS of each process; a submission's children each get the full "
+    "limit, so one submission can hold processes x limit (64 x 6 GiB) of memory and take the machine down. "
+    "Fix: a memory cgroup per sandbox (memory.max / memory.limit_in_bytes), or a far lower process limit"))
+def test_memory_limit_bounds_the_whole_submission(attack_module):
+    from autograder.sandbox import Limits, Sandbox
+
+    limit = 3 << 29  # 1.5 GiB of address space: the child runtime with torch needs about 0.6 GiB
+    with Sandbox(attack_module, ["density"], Limits(memory_bytes=limit)) as sandbox:
+        # Three children, each touching 700 MB (under the per-process limit): 2.1 GB in all.
+        resident = _call(sandbox, "children_holding_memory", 3, 700_000_000)
+    assert resident <= limit, f"the submission held {resident / 2**30:.2f} GiB with a {limit / 2**30:.2f} GiB limit"
+
+
+def test_closing_a_sandbox_kills_its_fork_bomb(attack_module):
+    from autograder.sandbox import Sandbox
+
+    before = set(rt.process_table())
+    sandbox = Sandbox(attack_module, ["density"])
+    forked = _call(sandbox, "fork_until_refused", 500)
+    assert 0 < forked < 64
+    sandbox.close()
+    # PID-namespace teardown is asynchronous: give the kernel a moment, then nothing may be alive.
+    rt.wait_until(lambda: not rt.leftover_processes(before, "no-token"), timeout=10)
+    assert not rt.leftover_processes(before, "no-token")
+    rt.reap_zombies()
