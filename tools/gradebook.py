@@ -9,14 +9,16 @@
 2. The master notebook of the week is copied to `source/<assignment>/` (the notebook only: nbgrader
    copies every other file of `source/` over the student's files before autograding), and
    `nbgrader generate_assignment` records its grade cells in the course's gradebook database
-   (`gradebook.db`, SQLite). `nbgrader autograde` then runs every collected notebook (skipping those
-   already autograded, unless `--force`) and records the automatic grades there.
+   (`gradebook.db`, SQLite); it runs again only when the master or the course configuration changed.
+   `nbgrader autograde` then runs every collected notebook (skipping those already autograded, unless
+   `--force`) and records the automatic grades there.
 3. TAs grade the written answers in nbgrader's formgrader (`cd build/nbgrader && nbgrader formgrader`,
    or the Gradebook API); their manual grades land in the same database.
-4. This tool reads the database through nbgrader's `Gradebook` API, runs `nbgrader export` for
-   nbgrader's own CSV (`DIR/nbgrader_grades.csv`) and checks that both agree, then merges with the
-   autograder's `DIR/gradebook.csv` (columns `submission`, one per test, `total`, `max_total`; the
-   submission name is the student id) into `DIR/combined_gradebook.csv`, one row per student:
+4. This tool reads the database through nbgrader's `Gradebook` API, writes nbgrader's own CSV export
+   (`DIR/nbgrader_grades.csv`, by the plugin that `nbgrader export` runs) and checks that both readings
+   agree, then merges with the autograder's `DIR/gradebook.csv` (columns `submission`, one per test,
+   `total`, `max_total`; the submission name is the student id) into `DIR/combined_gradebook.csv`,
+   one row per student:
 
    | column | meaning |
    |---|---|
@@ -276,9 +278,17 @@ def read_nbgrader_grades(root: Path, assignment: str) -> dict[str, NotebookGrade
     return grades
 
 
-def export_nbgrader_csv(root: Path, out: Path) -> dict[tuple[str, str], float]:
-    """Run `nbgrader export` to `out`; return {(student, assignment): raw score} from it."""
-    nbgrader(root, "export", f"--to={out}")
+def export_nbgrader_csv(root: Path, assignment: str, out: Path) -> dict[tuple[str, str], float]:
+    """nbgrader's CSV export of one assignment to `out`; return {(student, assignment): raw score}.
+
+    The exporter is the plugin that `nbgrader export` runs, called in this process (a second
+    nbgrader process would cost seconds of start-up for the same file).
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    with Gradebook(db_url(root)) as gb:
+        CsvExportPlugin(to=str(out), assignment=[assignment]).export(gb)
     with open(out, newline="", encoding="utf-8") as handle:
         return {(row["student_id"], row["assignment"]): float(row["raw_score"])
                 for row in csv.DictReader(handle)}
@@ -404,7 +414,7 @@ def make_gradebook(grades_dir: Path, root: Path = DEFAULT_ROOT, week: str = "1",
 
     notebooks = read_nbgrader_grades(root, assignment)
     grades_dir.mkdir(parents=True, exist_ok=True)
-    exported = export_nbgrader_csv(root, grades_dir / "nbgrader_grades.csv")
+    exported = export_nbgrader_csv(root, assignment, grades_dir / "nbgrader_grades.csv")
     for student, row in notebooks.items():
         raw = exported.get((student, assignment))
         if raw is None or not math.isclose(raw, row.auto + (row.manual or 0.0), abs_tol=1e-9):

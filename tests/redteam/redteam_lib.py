@@ -501,7 +501,9 @@ def sample_categorical(probs, num_samples):
 SNOOP = r'''
 _SNOOP_HITS = []      # (path, what): every secret path this process could list or read
 _SNOOP_TEXT = []      # what it read, to leak through every channel
-_PY_DIRS = sorted({_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix)})
+# The Python installation (the base interpreter and the virtual environment), found from sys.path.
+_PY_DIRS = sorted({_os.path.realpath(p.split("/lib/python")[0]) for p in _sys.path if "/lib/python" in p} |
+                  {_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix)})
 _SECRET_ROOTS = ["@REPO@", "@REPO@/autograder", "@REPO@/solutions", "@REPO@/tests", "@REPO@/assignments",
                  "@REPO@/.git", "@OUT@", "/autograder", "/proc/1/cwd/../../solutions", "/proc/self/cwd/../autograder",
                  "../autograder", "../../autograder", "../solutions", "../../solutions", "../../../solutions",
@@ -517,6 +519,8 @@ def _snoop_public(path):
     # Public on purpose: the Python installation bound into the jail (and the folders above it), the
     # submission's own working folder, the public runtime next to child.py.
     real = _os.path.realpath(path)
+    if path.startswith(("/proc/self", f"/proc/{_os.getpid()}/")):
+        return True  # this process itself (PID 1 of its namespace)
     return any(real == d or real.startswith(d + "/") or d.startswith(real.rstrip("/") + "/") for d in _PY_DIRS) \
         or any(real == d or real.startswith(d + "/") for d in _OWN_DIRS)
 
@@ -562,8 +566,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 
 def mmd_rbf(x, y, bandwidth):
     # Every file in the jail outside the system and the Python installation that looks like grading material.
-    skip = ("/proc", "/sys", "/dev", "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-    py_dirs = {_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix)}
+    # (/tmp and the working folder hold only what this child wrote itself.)
+    skip = ("/proc", "/sys", "/dev", "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+            "/tmp", _os.getcwd())
+    py_dirs = {_os.path.realpath(p.split("/lib/python")[0]) for p in _sys.path if "/lib/python" in p}
     found, seen = [], 0
     for dirpath, dirnames, filenames in _os.walk("/"):
         dirnames[:] = [d for d in dirnames if _os.path.join(dirpath, d) not in skip
@@ -660,7 +666,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 # --- 8. output floods ----------------------------------------------------------------------------
 FLOOD_IMPORT = r'''
 _chunk = b"FLOOD-OUT " * 100_000 + b"\n"      # 1 MB
-for _ in range(200):                           # 200 MB on stdout at import time
+for _ in range(150):                           # 150 MB on stdout at import time
     _os.write(1, _chunk)
 '''
 FLOOD_DENSITY = r'''
@@ -1120,13 +1126,17 @@ def rmtree(path: Path) -> None:
 GAIN_NOTHING = ("forger", "rigged", "inspector", "snoop", "exit_import", "exit_call", "hang", "memory", "flood",
                 "procs", "network", "raw_protocol", "wrong_types", "always_valueerror", "echo_hidden", "disk_fill",
                 "symlink", "zipslip", "zipbomb_lie", "zipbomb_big", "nonutf8_dir", "nonutf8_zip")
+# Attacks whose graded files all import (so that "gains nothing" is not vacuous).
+IMPORTABLE = ("forger", "rigged", "inspector", "snoop", "exit_call", "hang", "memory", "flood", "procs", "network",
+              "raw_protocol", "wrong_types", "always_valueerror", "echo_hidden", "multinomial", "disk_fill",
+              "nonutf8_dir", "nonutf8_zip")
 # Known weaknesses, each checked by a strict xfail test of its own.
 KNOWN_GAINS = ("multinomial",)
 # Submissions built from the reference: they may earn points and may show reference code.
 FROM_REFERENCE = ("reference", "nested_zip")
 
 
-def build_mini_submissions(ctx: Context, with_processes: bool = True) -> dict[str, Path]:
+def build_mini_submissions(ctx: Context) -> dict[str, Path]:
     """Every submission of the red-team batch, by attack name -> folder or zip."""
     root = ctx.subs_root
     root.mkdir(parents=True, exist_ok=True)
@@ -1152,8 +1162,7 @@ def build_mini_submissions(ctx: Context, with_processes: bool = True) -> dict[st
     attack("hang", {"density.py": HANG_DENSITY, "sampling.py": HANG_SAMPLING})
     attack("memory", {"density.py": MEMORY_DENSITY, "sampling.py": MEMORY_SAMPLING, "metrics.py": MEMORY_METRICS})
     attack("flood", {"density.py": FLOOD_IMPORT + FLOOD_DENSITY, "sampling.py": FLOOD_SAMPLING})
-    if with_processes:  # without root there is no process limit: no fork bomb on a laptop
-        attack("procs", {"density.py": PROCS_IMPORT + PROCS_DENSITY})
+    attack("procs", {"density.py": PROCS_IMPORT + PROCS_DENSITY})  # root only: the process limit bounds it
     attack("network", {"density.py": NETWORK})
     attack("raw_protocol", {"density.py": RAW_PROTOCOL, "sampling.py": RAW_PROTOCOL.split("def categorical_nll")[0]
                             + RAW_PROTOCOL_SAMPLING, "metrics.py": RAW_PROTOCOL.split("def categorical_nll")[0]
@@ -1217,7 +1226,8 @@ def build_cli_submissions(ctx: Context) -> dict[str, Path]:
                         "metrics.py": FORGER_IMPORT + FORGER_METRICS})
     made["forger"] = write_submission(root / "forger", {f: ctx.fill(t, folders) for f, t in forger.items()})
     made["always_valueerror"] = write_submission(root / "always_valueerror", all_valueerror_sources())
-    made["multinomial"] = write_submission(root / "multinomial", stub_with({"sampling.py": MULTINOMIAL_SAMPLING}))
+    made["multinomial"] = write_submission(root / "multinomial", {f: ctx.fill(t, folders) for f, t in
+                                                                 stub_with({"sampling.py": MULTINOMIAL_SAMPLING}).items()})
     return made
 
 

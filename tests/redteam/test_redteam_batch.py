@@ -13,6 +13,7 @@ The attacks themselves are in `redteam_lib.py`; the numbers in the names follow 
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -20,8 +21,13 @@ import re
 import pytest
 import redteam_lib as rt
 
-requires_root = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace sandbox (separate user, no network, "
-                                   "hidden filesystem, process limit) needs root")
+pytestmark = pytest.mark.slow
+_no_root = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace sandbox (separate user, no network, "
+                              "hidden filesystem, process limit) needs root")
+
+
+def requires_root(func):
+    return pytest.mark.root(_no_root(func))
 
 
 def _all_text(batch, attack: str) -> str:
@@ -63,27 +69,34 @@ def test_stub_scores_zero_on_the_mini_suite(mini_batch):
 
 @pytest.mark.parametrize("attack", rt.GAIN_NOTHING)
 def test_attack_gains_nothing_over_the_stub(mini_batch, attack):
-    if attack not in mini_batch.paths:
-        pytest.skip(f"{attack} is only built when running as root")
     gains = rt.gains_over(mini_batch.result(attack), mini_batch.result("stub"))
     assert not gains, f"{attack} scored more than the stub on: {gains}"
     for t in mini_batch.result(attack)["tests"]:
         assert t["output"].strip() and t["output"] != "passed", f"{attack}: {t['number']} has no failure message"
 
 
+@pytest.mark.parametrize("attack", rt.IMPORTABLE)
+def test_attack_code_imports_so_the_checks_are_not_vacuous(mini_batch, attack):
+    assert "could not be imported" not in mini_batch.result(attack)["output"], mini_batch.result(attack)["output"]
+
+
 @pytest.mark.parametrize("attack", rt.GAIN_NOTHING + rt.KNOWN_GAINS)
 def test_attack_leaks_no_hidden_material(mini_batch, attack):
-    if attack not in mini_batch.paths:
-        pytest.skip(f"{attack} is only built when running as root")
     assert mini_batch.secrets, "the leak check needs the hidden material's lines"
     leaks = rt.find_leaks(_all_text(mini_batch, attack), mini_batch.secrets)
     assert not leaks, f"{attack}: hidden lines in its feedback: {leaks[:5]}"
 
 
 def test_no_grader_file_submission_or_result_is_modified(mini_batch):
-    changed = sorted(p for p in mini_batch.tracked_before if mini_batch.tracked_before[p] != mini_batch.tracked_after.get(p))
-    assert not changed, f"tracked files of the repository changed during the batch: {changed}"
+    # Every write an attack attempts carries its token (or creates a file owned by uid 65534): the scan of
+    # the repository, the output folder and the usual forgery targets finds none. (A plain hash
+    # comparison of the whole repository would also flag the edits of people working next to CI.)
     assert not mini_batch.token_files, f"files written by the attacks: {mini_batch.token_files}"
+    gone = [p for p in mini_batch.tracked_before if not os.path.exists(p)]
+    assert not gone, f"tracked files deleted during the batch: {gone}"
+    engine = {p: h for p, h in mini_batch.tracked_before.items() if "/autograder/" in p}
+    changed = [p for p in engine if mini_batch.tracked_after.get(p) != engine[p]]
+    assert not changed, f"grader files changed during the batch: {changed}"
     assert mini_batch.out_after == mini_batch.out_later, "the output folder changed after the batch ended"
     for attack, name in mini_batch.names.items():
         entries = sorted(os.listdir(mini_batch.ctx.out / name))
@@ -174,7 +187,8 @@ def test_output_flood_is_capped(mini_batch):
     # output at most and each message at most a few KB; 200 KB bounds the whole feedback with room.
     assert (folder / "results.json").stat().st_size < 200_000
     assert (folder / "feedback.html").stat().st_size < 200_000
-    assert "more bytes of output dropped" in mini_batch.feedback["flood"]
+    printed = html.unescape(mini_batch.feedback["flood"].split("<h2>What your code printed</h2><pre>")[1])
+    assert "FLOOD-OUT" in printed and len(printed.split("</pre>")[0]) <= 4000, "at most 4000 characters shown"
     out = {t["number"].split(".")[-1]: t["output"] for t in mini_batch.result("flood")["tests"]}
     assert "malformed" in out["gaussian_log_prob_matches_reference"] or "got list" in out["gaussian_log_prob_matches_reference"]
     assert "shape" in out["gaussian_mle_pair"]  # 64 MB of arrays arrive, and are refused by shape
@@ -198,9 +212,12 @@ def test_fork_bomb_is_capped_and_daemons_started(mini_batch):
 def test_snoop_sees_no_secret_path_and_writes_nowhere(mini_batch):
     report = _payload(mini_batch, "snoop", "SNOOP")
     assert report["hits"] == [], f"secret paths visible to the child: {report['hits']}"
-    assert report["wrote"] == [], f"the child wrote: {report['wrote']}"
+    # Writes that "succeed" land in the jail's own /tmp and working folder; the host-side token scan of
+    # test_no_grader_file_submission_or_result_is_modified is the proof. None may reach the repository.
+    assert not [w for w in report["wrote"] if w.startswith(str(rt.REPO))], report["wrote"]
     allowed_env = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                   "OPENBLAS_NUM_THREADS", "MPLBACKEND", "PYTHONHASHSEED", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+                   "OPENBLAS_NUM_THREADS", "MPLBACKEND", "PYTHONHASHSEED", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                   "PWD"}  # PWD: set by the jail's /bin/sh wrapper
     assert set(report["env"]) <= allowed_env, f"environment not scrubbed: {set(report['env']) - allowed_env}"
     found = _payload(mini_batch, "snoop", "FOUND")
     assert found["files"] == [] and found["seen"] > 0, f"grading material in the jail: {found['files']}"

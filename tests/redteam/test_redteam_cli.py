@@ -12,12 +12,14 @@ import os
 import pytest
 import redteam_lib as rt
 
-pytestmark = pytest.mark.skipif(not list(rt.HIDDEN_DIR.glob("test_*.py")),
-                                reason="the week's hidden tests are not written yet")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not list(rt.HIDDEN_DIR.glob("test_*.py")),
+                                                   reason="the week's hidden tests are not written yet")]
 
 
 @pytest.fixture(scope="module")
 def cli_batch(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("without root the child is not jailed: the forger would really write the grader's files")
     base = tmp_path_factory.mktemp("redteam-cli")
     return rt.run_attack_batch(base, rt.build_cli_submissions, None, [rt.HIDDEN_DIR], cli=True)
 
@@ -31,6 +33,11 @@ def test_cli_reference_keeps_full_marks(cli_batch):
     result = cli_batch.result("reference")
     failed = {t["number"]: t["output"][:300] for t in result["tests"] if t["score"] < t["max_score"]}
     assert not failed, f"the reference lost points next to the attacks: {failed}"
+
+
+def test_cli_attacks_import(cli_batch):
+    for attack in ("forger", "always_valueerror", "multinomial"):
+        assert "could not be imported" not in cli_batch.result(attack)["output"], cli_batch.result(attack)["output"]
 
 
 def test_cli_forger_gains_nothing_and_leaks_nothing(cli_batch):

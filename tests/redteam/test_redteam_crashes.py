@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import redteam_lib as rt
 
+pytestmark = pytest.mark.slow
 ONE_TEST = ["mini.categorical_nll_matches_reference"]
 
 

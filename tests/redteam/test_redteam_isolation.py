@@ -14,6 +14,9 @@ import pytest
 import redteam_lib as rt
 
 
+pytestmark = pytest.mark.slow
+
+
 def _batch(tmp_path_factory, mode: str):
     base = tmp_path_factory.mktemp(f"redteam-{mode}")
     return rt.run_attack_batch(base, rt.build_isolation_submissions, rt.MINI_HIDDEN, [rt.MINI_HIDDEN],

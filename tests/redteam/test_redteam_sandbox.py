@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import redteam_lib as rt
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs the namespace sandbox (root): uid 65534, "
-                                "RLIMIT_NPROC and PID namespaces")
+pytestmark = [pytest.mark.slow, pytest.mark.root,
+              pytest.mark.skipif(os.geteuid() != 0, reason="needs the namespace sandbox (root): uid 65534, "
+                                 "RLIMIT_NPROC and PID namespaces")]
 
 ATTACKS = r'''
 import os, time, threading
