@@ -15,10 +15,10 @@
 3. TAs grade the written answers in nbgrader's formgrader (`cd build/nbgrader && nbgrader formgrader`,
    or the Gradebook API); their manual grades land in the same database.
 4. This tool reads the database through nbgrader's `Gradebook` API, writes nbgrader's own CSV export
-   (`DIR/nbgrader_grades.csv`, by the plugin that `nbgrader export` runs) and checks that both readings
-   agree, then merges with the autograder's `DIR/gradebook.csv` (columns `submission`, one per test,
-   `total`, `max_total`; the submission name is the student id) into `DIR/combined_gradebook.csv`,
-   one row per student:
+   (`nbgrader_grades.csv`, by the plugin that `nbgrader export` runs) and checks that both readings
+   agree, then merges with the autograder's gradebook (`DIR/<week>/gradebook.csv`, as `make grade`
+   writes it, else `DIR/gradebook.csv`; columns `submission`, one per test, `total`, `max_total`; the
+   submission name is the student id) into `combined_gradebook.csv` next to it, one row per student:
 
    | column | meaning |
    |---|---|
@@ -297,6 +297,13 @@ def export_nbgrader_csv(root: Path, assignment: str, out: Path) -> dict[tuple[st
 # ---------------------------------------------------------------------------------------------
 # The merge
 # ---------------------------------------------------------------------------------------------
+def autograder_csv_path(grades_dir: Path, assignment: str) -> Path:
+    """Where the autograder's gradebook of the week is: `DIR/<week>/gradebook.csv` (what
+    `python -m autograder examples` writes) when it exists, else `DIR/gradebook.csv`."""
+    per_week = grades_dir / assignment / "gradebook.csv"
+    return per_week if per_week.is_file() else grades_dir / "gradebook.csv"
+
+
 def read_autograder(path: Path) -> tuple[dict[str, tuple[float, float]], float | None]:
     """{submission: (total, max_total)} from the autograder's gradebook.csv, and the common max."""
     if not path.is_file():
@@ -413,29 +420,31 @@ def make_gradebook(grades_dir: Path, root: Path = DEFAULT_ROOT, week: str = "1",
               flush=True)
 
     notebooks = read_nbgrader_grades(root, assignment)
-    grades_dir.mkdir(parents=True, exist_ok=True)
-    exported = export_nbgrader_csv(root, assignment, grades_dir / "nbgrader_grades.csv")
+    export_dir = autograder_csv_path(grades_dir, assignment).parent
+    export_dir.mkdir(parents=True, exist_ok=True)
+    exported = export_nbgrader_csv(root, assignment, export_dir / "nbgrader_grades.csv")
     for student, row in notebooks.items():
         raw = exported.get((student, assignment))
         if raw is None or not math.isclose(raw, row.auto + (row.manual or 0.0), abs_tol=1e-9):
             raise GradebookError(f"nbgrader export gives {raw} for {student}, the database "
                                  f"{row.auto} + {row.manual}: the two readings disagree")
 
-    autograder_csv = grades_dir / "gradebook.csv"
+    autograder_csv = autograder_csv_path(grades_dir, assignment)
     autograder, autograder_max = read_autograder(autograder_csv)
     if not autograder:
         print(f"No autograder gradebook at {autograder_csv} (run `make grade` first): its columns "
               "stay blank.", flush=True)
     rows = merge(autograder, autograder_max, notebooks, assignment, _assignment_max(root, assignment))
-    out = grades_dir / "combined_gradebook.csv"
-    with tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=grades_dir,
+    out = autograder_csv.parent / "combined_gradebook.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=out.parent,
                                      delete=False, suffix=".tmp") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(handle.name, out)
     print_table(rows)
-    print(f"wrote {out} ({len(rows)} students) and {grades_dir / 'nbgrader_grades.csv'}", flush=True)
+    print(f"wrote {out} ({len(rows)} students) and {export_dir / 'nbgrader_grades.csv'}", flush=True)
     return out
 
 
@@ -452,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.gradebook",
                                      description="Merge the autograder's and nbgrader's grades.")
     parser.add_argument("--grades", type=Path, required=True,
-                        help="folder of the autograder's gradebook.csv; the combined CSV goes there")
+                        help="the autograder's output folder (DIR/<week>/gradebook.csv or "
+                             "DIR/gradebook.csv); the combined CSV goes next to that file")
     parser.add_argument("--nbgrader-root", type=Path, default=DEFAULT_ROOT,
                         help="nbgrader course root (default: build/nbgrader)")
     parser.add_argument("--week", default="1", help="1 to 4 or the week folder name (default: 1)")

@@ -54,11 +54,23 @@ def read_rows(path):
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
+def test_autograder_gradebook_is_found_per_week_or_at_the_top(tmp_path):
+    assert gbk.autograder_csv_path(tmp_path, WEEK) == tmp_path / "gradebook.csv"
+    (tmp_path / WEEK).mkdir()
+    (tmp_path / WEEK / "gradebook.csv").write_text("submission,total,max_total\nweek1-x,1,2\n")
+    assert gbk.autograder_csv_path(tmp_path, WEEK) == tmp_path / WEEK / "gradebook.csv"
+    assert gbk.read_autograder(tmp_path / WEEK / "gradebook.csv") == ({"week1-x": (1.0, 2.0)}, 2.0)
+    (tmp_path / "gradebook.csv").write_text("name,score\n")
+    with pytest.raises(gbk.GradebookError, match="max_total"):
+        gbk.read_autograder(tmp_path / "gradebook.csv")
+
+
 def test_nothing_collected_says_so(tmp_path):
     with pytest.raises(gbk.GradebookError, match="nothing to grade"):
         gbk.make_gradebook(tmp_path / "grades", tmp_path / "course", WEEK, fast=True, sample=False)
 
 
+@pytest.mark.slow
 def test_autograde_manual_grade_export_and_merge(tmp_path, capsys):
     grades, root = tmp_path / "grades", tmp_path / "course"
     write_autograder_csv(grades)

@@ -122,6 +122,7 @@ def test_master_has_the_promised_cells():
 # ---------------------------------------------------------------------------------------------
 # Executed in fast mode
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_master_runs_with_the_reference_and_every_test_cell_passes():
     (done,) = tn.check_master(WEEK, fast=True)
     nb = done.notebook
@@ -136,6 +137,7 @@ def test_master_runs_with_the_reference_and_every_test_cell_passes():
                 assert not [p for p in problems if not p.startswith("stderr")], problems
 
 
+@pytest.mark.slow
 def test_instructor_notebook_runs_fast_without_rewriting_the_committed_file(tmp_path):
     before = INSTRUCTOR.read_bytes()
     (written,) = tn.run_instructor(WEEK, fast=True, inplace=False, out_dir=tmp_path)
