@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("week", help="1..4, a folder name, or 'all'")
     p.add_argument("--num-seeds", type=int, default=20)
     p.add_argument("--record", type=Path, help="write the result (with the date) to this Markdown file")
-    p.add_argument("--alternative", action="store_true", help="sweep the alternative implementation too")
+    p.add_argument("--reference-only", action="store_true", help="skip the alternative implementation")
 
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seeds":
         from autograder import mutants
 
-        return mutants.seeds_main(_weeks(args.week), args.num_seeds, args.record, args.alternative)
+        return mutants.seeds_main(_weeks(args.week), args.num_seeds, args.record, not args.reference_only)
     if args.command == "bench":
         from autograder import bench
 

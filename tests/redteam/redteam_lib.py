@@ -693,24 +693,17 @@ def sample_categorical(probs, num_samples):
 # --- 10, 15. daemons, threads, a fork bomb -------------------------------------------------------
 PROCS_IMPORT = r'''
 import signal as _signal
-import struct
 import threading as _threading
 
 def _rt_daemon_body():
     _rt_name()
     for sig in (_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP):
         _signal.signal(sig, _signal.SIG_IGN)
-    fd_out = int(_sys.argv[_sys.argv.index("--fd-out") + 1]) if "--fd-out" in _sys.argv else None
     for _ in range(600):               # five minutes of trying to rewrite the results
         _time.sleep(0.5)
         _rt_forge()
         print(_json.dumps({"score": 1000000, "tests": []}), flush=True)
-        if fd_out is not None:         # a forged reply frame, in case the grader still listens
-            try:
-                body = b'{"ok": true, "value": 0.0}'
-                _os.write(fd_out, struct.pack(">II", len(body), 0) + body)
-            except Exception:
-                pass
+    # (Forged reply frames are the raw_protocol attack's: here they would only scramble this attack's reports.)
 
 _PROCS_STATUS = {}
 for _attempt in range(20):             # the double-forked, setsid daemon

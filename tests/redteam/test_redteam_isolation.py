@@ -42,7 +42,8 @@ def test_weaker_modes_grade_the_reference_and_kill_every_daemon(request, mode):
     reference = batch.result("reference")
     assert all(t["score"] == t["max_score"] for t in reference["tests"]), reference
     status = next(t["output"] for t in batch.result("daemons")["tests"] if "PROCS" in t["output"])
-    assert '"daemon": "started"' in status and '"popen": "started"' in status, status
+    # (In privdrop mode nobody may be unable to exec the interpreter again: the popen daemon is optional.)
+    assert '"daemon": "started"' in status and '"thread": "started"' in status, status
     assert not batch.leftovers, f"{mode}: processes left behind: {batch.leftovers}"
     assert batch.out_after == batch.out_later
     assert not rt.gains_over(batch.result("daemons"), batch.result("stub"))

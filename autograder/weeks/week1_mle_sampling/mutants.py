@@ -19,7 +19,8 @@ def _m(id, function, find, replace, why):  # noqa: A002
     return Mutant(id=id, file="metrics.py", functions=(f"metrics.{function}",), find=find, replace=replace, why=why)
 
 
-VALUE_ERROR_NUM_SAMPLES = '    if num_samples < 1:\n        raise ValueError(f"num_samples must be at least 1, got {num_samples}")\n'
+VALUE_ERROR_NUM_SAMPLES = ('    if num_samples < 1:\n'
+                           '        raise ValueError(f"num_samples must be at least 1, got {num_samples}")\n')
 
 MUTANTS = [
     # ---------------------------------------------------------------- density.categorical_nll

@@ -66,7 +66,7 @@ def frechet_distance_vs_scipy_sqrtm(sub, ref):
     # float32 inputs close to each other: the distance (~1e-3) is a small difference of traces (~10),
     # so it is only right if computed in float64 (float32 would be off by ~1e-6 · 10 = 1e-5).
     a = _spd(d)
-    m1, m2 = torch.randn(d).float(), None
+    m1 = torch.randn(d).float()
     m2 = (m1.double() + 0.01 * torch.randn(d, dtype=F64)).float()
     c1, c2 = a.float(), (a + 0.02 * _spd(d)).float()
     want = _frechet_sqrtm(m1, c1, m2, c2)  # exact on the float32 values, in float64
