@@ -84,6 +84,24 @@ def db_url(root: Path) -> str:
     return f"sqlite:///{root / 'gradebook.db'}"
 
 
+def course_id() -> str:
+    """The course id of the course configuration (nbgrader's default when it sets none)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if COURSE_CONFIG.is_file():
+        config = PyFileConfigLoader(COURSE_CONFIG.name, str(COURSE_CONFIG.parent)).load_config()
+        if "course_id" in config.CourseDirectory:
+            return str(config.CourseDirectory.course_id)
+    return "default_course"
+
+
+def open_gradebook(root: Path):
+    """nbgrader's Gradebook API on the course root's database, in the course's course id."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(db_url(root), course_id=course_id())
+
+
 def write_course_config(root: Path, assignment: str) -> bool:
     """`root/nbgrader_config.py`: the course configuration, this root, and the autograde settings.
 
@@ -97,11 +115,10 @@ def write_course_config(root: Path, assignment: str) -> bool:
     if COURSE_CONFIG.is_file():
         digest = hashlib.sha256(COURSE_CONFIG.read_bytes()).hexdigest()[:16]
         lines.append(f"load_subconfig({str(COURSE_CONFIG)!r})  # noqa: F821  (sha256 {digest})")
-    protected = [name for name in graded_files(assignment)]
+    protected = list(graded_files(assignment))
     lines += [
         f"c.CourseDirectory.root = {str(root)!r}",
         f"c.CourseDirectory.db_url = {db_url(root)!r}",
-        "c.CourseDirectory.course_id = 'deep_generative_models'",
         # nbgrader copies the files of source/<assignment>/ over the student's before autograding;
         # source/ holds only the master notebook, and the graded files are protected all the same.
         f"c.Autograde.exclude_overwriting = {{{assignment!r}: {protected!r}}}",
@@ -129,8 +146,11 @@ def nbgrader(root: Path, *args: str, fast: bool = False) -> str:
     if fast:
         env["DGM_FAST"] = "1"
     command = [sys.executable, "-m", "nbgrader", *args, "--log-level=INFO"]
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
-                          timeout=NBGRADER_TIMEOUT_S)
+    try:
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=NBGRADER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise GradebookError(f"`nbgrader {' '.join(args)}` ran over {NBGRADER_TIMEOUT_S} s in {root}") from None
     log = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
         raise GradebookError(f"`nbgrader {' '.join(args)}` failed (exit {done.returncode}) in {root}:\n"
@@ -251,10 +271,10 @@ class NotebookGrades:
 
 def read_nbgrader_grades(root: Path, assignment: str) -> dict[str, NotebookGrades]:
     """{student id: grades} from the course's gradebook database, through nbgrader's Gradebook API."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     grades = {}
-    with Gradebook(db_url(root)) as gb:
+    with open_gradebook(root) as gb:
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
@@ -284,10 +304,9 @@ def export_nbgrader_csv(root: Path, assignment: str, out: Path) -> dict[tuple[st
     The exporter is the plugin that `nbgrader export` runs, called in this process (a second
     nbgrader process would cost seconds of start-up for the same file).
     """
-    from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    with Gradebook(db_url(root)) as gb:
+    with open_gradebook(root) as gb:
         CsvExportPlugin(to=str(out), assignment=[assignment]).export(gb)
     with open(out, newline="", encoding="utf-8") as handle:
         return {(row["student_id"], row["assignment"]): float(row["raw_score"])
@@ -361,9 +380,9 @@ def merge(autograder: dict[str, tuple[float, float]], autograder_max: float | No
 
 
 def _assignment_max(root: Path, assignment: str) -> float | None:
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(db_url(root)) as gb:
+    with open_gradebook(root) as gb:
         try:
             return float(gb.find_assignment(assignment).max_score)
         except MissingEntry:
@@ -413,8 +432,13 @@ def make_gradebook(grades_dir: Path, root: Path = DEFAULT_ROOT, week: str = "1",
     if new:
         print(f"autograding {len(new)} collected submission(s) of {assignment} ({mode} mode): "
               f"{', '.join(new)}", flush=True)
-        # nbgrader itself skips the submissions already autograded, unless --force.
-        nbgrader(root, "autograde", assignment, *(["--force"] if force else []), fast=fast)
+        # nbgrader itself skips the submissions already autograded, unless --force. When one
+        # submission breaks nbgrader, the others are graded all the same: report, and go on.
+        try:
+            nbgrader(root, "autograde", assignment, *(["--force"] if force else []), fast=fast)
+        except GradebookError as error:
+            print(f"warning: {error}\nthe grades recorded so far are merged", file=sys.stderr,
+                  flush=True)
     else:
         print(f"all {len(students)} collected submission(s) already autograded (--force to redo)",
               flush=True)

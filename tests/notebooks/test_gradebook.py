@@ -103,7 +103,7 @@ def test_autograde_manual_grade_export_and_merge(tmp_path, capsys):
     assert float(late["combined_max"]) == AUTOGRADER_MAX + test_points + written_points
 
     # 2. A TA grades one written answer, as formgrader's API handler does.
-    with Gradebook(gbk.db_url(root.resolve())) as gb:
+    with Gradebook(gbk.db_url(root.resolve()), course_id=gbk.course_id()) as gb:
         grade = gb.find_grade(MANUAL_CELL, WEEK, WEEK, "week1-reference")
         grade.manual_score = MANUAL_SCORE
         grade.needs_manual_grade = False

@@ -186,3 +186,12 @@ def test_committed_instructor_notebook_holds_a_full_run():
     assert len(images) >= 8, "the figures of the six experiments"
     seconds = float(re.search(r"notebook ran in ([0-9.]+) s \(full mode\)", text).group(1))
     assert seconds < FULL_MODE_BUDGET_S, f"the committed full run took {seconds:.0f} s"
+
+
+def test_a_failing_cell_is_reported_with_its_number_and_error(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("assert x == 2, 'x is not 2'")]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(tn.NotebookError, match=r"broken.ipynb: cell 2 .*AssertionError: x is not 2"):
+        tn.execute(path, cwd=tmp_path, fast=True)

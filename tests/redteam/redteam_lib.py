@@ -275,12 +275,12 @@ def _rt_name():
 _WRITE_TARGETS = ["/autograder/results/results.json", "../results.json", "../../results.json", "results.json",
                   "/results.json", _os.path.expanduser("~/results.json"), "/tmp/results.json",
                   "@OUT@/results.json", "@OUT@/gradebook.csv", "@OUT@/reference/results.json",
-                  "@OUT@/reference/feedback.html", "@OUT@/pwned-@WTOKEN@.txt",
+                  "@OUT@/reference/feedback.html", "@OUT@/pwned-redteam.txt",
                   "@REPO@/autograder/engine.py", "@REPO@/autograder/checks.py",
-                  "@REPO@/autograder/weeks/week1_mle_sampling/test_pwned_@WTOKEN@.py",
+                  "@REPO@/autograder/weeks/week1_mle_sampling/test_pwned_redteam.py",
                   "@REPO@/solutions/week1_mle_sampling/density.py",
-                  "@REPO@/tests/redteam/mini_hidden/test_mini.py", "@REPO@/pwned-@WTOKEN@.txt"] + \
-                 [s + "/density.py" for s in @SUBS@] + [s + "/pwned-@WTOKEN@.txt" for s in @SUBS@]
+                  "@REPO@/tests/redteam/mini_hidden/test_mini.py", "@REPO@/pwned-redteam.txt"] + \
+                 [s + "/density.py" for s in @SUBS@] + [s + "/pwned-redteam.txt" for s in @SUBS@]
 
 def _rt_forge(fake_score=1e6):
     """Try to write a forged results.json (or append to a grader file) everywhere; return what worked."""
@@ -1297,6 +1297,16 @@ def _accepted(sock) -> int:
         count += 1
 
 
+def grader_files_changed(batch: "Batch") -> list[str]:
+    """Tracked files deleted during the batch, and tracked grader files (autograder/) changed.
+
+    Every write an attack attempts carries its token, and the token scan is the main proof; a hash
+    comparison of the whole repository would also flag the edits of people working next to the run."""
+    gone = [p for p in batch.tracked_before if not os.path.exists(p)]
+    engine = [p for p, h in batch.tracked_before.items() if "/autograder/" in p and batch.tracked_after.get(p) != h]
+    return gone + engine
+
+
 def run_attack_batch(base: Path, paths_builder, hidden: Path | None, test_dirs: list[Path], workers: int = 2,
                      isolation: str | None = None, cli: bool = False) -> Batch:
     """Build the submissions, snapshot the host, grade them in one batch, and collect the evidence."""
@@ -1339,6 +1349,9 @@ def run_attack_batch(base: Path, paths_builder, hidden: Path | None, test_dirs: 
                     if subs_before.get(p) != subs_after.get(p)]
     token_files += [str(p) for p in (ctx.pickle_flag,) if p.exists()]
     token_files += [str(p) for p in Path("/tmp").glob(f"evil*{ctx.wtoken}*")]
+    token_files += [str(p) for p in REPO.glob("*pwned*")]
+    token_files += [str(p) for root in (REPO / "autograder", REPO / "solutions", REPO / "tests", ctx.out)
+                    for p in root.rglob("*pwned*")]
     token_files += [str(p) for p in base.rglob(f"evil*{ctx.wtoken}*")]
     tcp_n, unix_n = _accepted(tcp), _accepted(unix)
     tcp.close()

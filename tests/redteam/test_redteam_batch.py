@@ -92,11 +92,7 @@ def test_no_grader_file_submission_or_result_is_modified(mini_batch):
     # the repository, the output folder and the usual forgery targets finds none. (A plain hash
     # comparison of the whole repository would also flag the edits of people working next to CI.)
     assert not mini_batch.token_files, f"files written by the attacks: {mini_batch.token_files}"
-    gone = [p for p in mini_batch.tracked_before if not os.path.exists(p)]
-    assert not gone, f"tracked files deleted during the batch: {gone}"
-    engine = {p: h for p, h in mini_batch.tracked_before.items() if "/autograder/" in p}
-    changed = [p for p in engine if mini_batch.tracked_after.get(p) != engine[p]]
-    assert not changed, f"grader files changed during the batch: {changed}"
+    assert not rt.grader_files_changed(mini_batch), rt.grader_files_changed(mini_batch)
     assert mini_batch.out_after == mini_batch.out_later, "the output folder changed after the batch ended"
     for attack, name in mini_batch.names.items():
         entries = sorted(os.listdir(mini_batch.ctx.out / name))

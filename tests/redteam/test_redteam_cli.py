@@ -50,8 +50,7 @@ def test_cli_forger_gains_nothing_and_leaks_nothing(cli_batch):
 
 
 def test_cli_nothing_written_and_nothing_left_running(cli_batch):
-    changed = [p for p in cli_batch.tracked_before if cli_batch.tracked_before[p] != cli_batch.tracked_after.get(p)]
-    assert not changed
+    assert not rt.grader_files_changed(cli_batch), rt.grader_files_changed(cli_batch)
     assert not cli_batch.token_files, cli_batch.token_files
     assert cli_batch.out_after == cli_batch.out_later
     assert not cli_batch.leftovers, cli_batch.leftovers
