@@ -13,14 +13,23 @@ from autograder.submission import safe_name
 from autograder.weeks import Week, get_week
 
 
+RESERVED = {"gradebook.csv", "scores.png", "combined_gradebook.csv", "nbgrader_grades.csv"}
+
+
 def assign_names(paths: list[Path]) -> list[str]:
-    """Distinct, file-system-safe names, in order (alice, alice-2, ...)."""
-    seen: dict[str, int] = {}
+    """Distinct, file-system-safe names, in order (alice, alice-2, ...), never a batch file's name."""
+    used: set[str] = set()
     names = []
     for path in paths:
         base = safe_name(Path(path))
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        if base.lower() in RESERVED:
+            base += "-submission"
+        name, k = base, 1
+        while name.lower() in used:
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        names.append(name)
     return names
 
 
@@ -41,6 +50,7 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     """Grade each submission into out_dir/<name>/ and rewrite out_dir/gradebook.csv. Returns the names."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(out_dir, 0o750)  # other students' grades are no one else's business
     names = assign_names(paths)
     todo = [(p, n) for p, n in zip(paths, names) if force or not (out_dir / n / "results.json").exists()]
     skipped = len(paths) - len(todo)

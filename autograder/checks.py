@@ -29,7 +29,8 @@ class StudentError(CheckFailed):
 
     def __init__(self, label: str, exc_type: str, message: str, traceback: str = ""):
         self.exc_type, self.exc_message, self.traceback = exc_type, message, traceback
-        super().__init__(f"{label} raised {exc_type}: {message}" if message else f"{label} raised {exc_type}")
+        self.summary = f"{label} raised {exc_type}"  # no student-controlled text: safe for hidden tests
+        super().__init__(f"{self.summary}: {message}" if message else self.summary)
 
 
 # ---------------------------------------------------------------------------------------------

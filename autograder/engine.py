@@ -20,7 +20,8 @@ import torch
 
 from autograder import checks, registry, submission as submission_mod
 from autograder.remote import Remote
-from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.runtime import protocol
+from autograder.sandbox import Limits, Sandbox, SandboxError, isolation_mode, protect
 from autograder.weeks import Week, load_modules
 
 SUBMISSION_BUDGET_S = 600.0  # wall-clock seconds for all the tests of one submission
@@ -33,9 +34,10 @@ class TestResult:
     score: float
     max_score: float
     visibility: str
-    output: str
+    output: str  # the grader's own message: safe to show whatever the visibility
     duration: float
     figures: list = dataclasses.field(default_factory=list)  # (caption, png bytes)
+    detail: str = ""  # text the student's code controls (its exception message and traceback)
 
     @property
     def passed(self) -> bool:
@@ -93,6 +95,8 @@ def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = No
     """Grade one submission (a folder or a zip) on the week's hidden tests."""
     torch.set_num_threads(1)
     started = time.monotonic()
+    if isolation_mode() == "privdrop":  # no filesystem jail: hide the secrets by their permissions
+        protect([week.solution_dir.parent, week.hidden_dir.parent])
     tests = select_tests(week, functions, only)
     ref = reference(week)
     with tempfile.TemporaryDirectory(prefix="dgm-submission-") as tmp:
@@ -120,9 +124,9 @@ def _import_modules(sandbox: Sandbox, week: Week, sub, present: list[str]) -> di
         if reply["ok"]:
             modules[module] = None
         else:
-            error = reply.get("error") or {}
-            where = _last_line(str(error.get("traceback", "")))
-            modules[module] = f"{error.get('type', 'Error')}: {str(error.get('message', ''))[:500]}{where}"
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            where = _last_line(protocol.text(error.get("traceback"), 4000))
+            modules[module] = f"{protocol.text(error.get('type'), 100) or 'Error'}: {protocol.text(error.get('message'), 500)}{where}"
             sub.messages.append(f"{module}.py could not be imported: {modules[module]}")
     return modules
 
@@ -152,10 +156,12 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
         test.func(remote, ref)
         result.score = float(test.points)
         result.output = "passed"
+    except checks.StudentError as exc:
+        result.output = exc.summary
+        result.detail = (exc.exc_message[:2000] + ("\n\nWhere (your code):\n" + exc.traceback[-1500:]
+                                                   if exc.traceback else "")).strip()
     except checks.CheckFailed as exc:
         result.output = str(exc)[:3000]
-        if isinstance(exc, checks.StudentError) and exc.traceback:
-            result.output += "\n\nWhere (your code):\n" + exc.traceback[-1500:]
     except SandboxError as exc:
         result.output = str(exc)
     except Exception as exc:  # noqa: BLE001  (the student's data broke an assumption of the test)

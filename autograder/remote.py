@@ -56,8 +56,8 @@ class Remote:
             raise CheckFailed(f"{label}: {exc}") from None
         if not reply["ok"]:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            raise StudentError(label, str(error.get("type", "Exception"))[:100],
-                               str(error.get("message", ""))[:2000], str(error.get("traceback", ""))[:4000])
+            raise StudentError(label, protocol.text(error.get("type"), 100) or "Exception",
+                               protocol.text(error.get("message")), protocol.text(error.get("traceback"), 4000))
         try:
             value = protocol.decode(reply.get("value"), reply_arrays)
         except protocol.ProtocolError as exc:

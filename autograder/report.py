@@ -12,8 +12,6 @@ from pathlib import Path
 
 from autograder.engine import SubmissionResult
 
-STDOUT_SHOWN = 4000  # characters of the student's own output shown in the feedback
-
 
 def results_json(result: SubmissionResult) -> dict:
     """Gradescope's autograder schema: score, execution_time, output, tests[]."""
@@ -28,15 +26,21 @@ def results_json(result: SubmissionResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": [
             {"name": f"{t.id}: {t.name}", "number": t.id, "score": round(t.score, 4), "max_score": t.max_score,
-             "visibility": t.visibility, "status": "passed" if t.passed else "failed", "output": t.output}
+             "visibility": t.visibility, "status": "passed" if t.passed else "failed",
+             # Gradescope shows a test's output only as its visibility allows.
+             "output": f"{t.output}\n{t.detail}".strip()}
             for t in result.tests
         ],
     }
 
 
 def feedback_html(result: SubmissionResult) -> str:
+    """The student-facing report. Text the student's code controls (exception messages, printed
+    output) could echo a hidden test's inputs, so it appears only for tests marked visible; the
+    printed output goes to stdout.txt, for the course staff."""
     rows = []
     for t in result.tests:
+        shown = f"{t.output}\n{t.detail}".strip() if t.visibility == "visible" else t.output
         status = "pass" if t.passed else "fail"
         figs = "".join(
             f'<figure><img alt="{html.escape(c)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
@@ -44,9 +48,8 @@ def feedback_html(result: SubmissionResult) -> str:
         rows.append(
             f'<tr class="{status}"><td><code>{html.escape(t.id)}</code><br>{html.escape(t.name)}</td>'
             f"<td>{t.score:g} / {t.max_score:g}</td><td>{html.escape(t.visibility)}</td>"
-            f"<td><pre>{html.escape(t.output)}</pre>{figs}</td></tr>")
+            f"<td><pre>{html.escape(shown)}</pre>{figs}</td></tr>")
     notes = "".join(f"<li>{html.escape(m)}</li>" for m in result.messages)
-    stdout = html.escape(result.stdout[:STDOUT_SHOWN]) or "(nothing)"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(result.name)}: {html.escape(result.week)}</title>
 <style>
@@ -63,7 +66,8 @@ pre {{ white-space: pre-wrap; margin: 0; }} img {{ max-width: 28em; }}
 <table><tr><th>test</th><th>points</th><th>visibility</th><th>result</th></tr>
 {"".join(rows)}
 </table>
-<h2>What your code printed</h2><pre>{stdout}</pre>
+<p>Hidden tests show the check that failed, not your code's own messages. Run the public tests
+(<code>make test-week</code>) to see your code's output and tracebacks.</p>
 </body></html>
 """
 
@@ -74,7 +78,8 @@ def write_submission(out_dir: Path, result: SubmissionResult) -> Path:
     final = out_dir / result.name
     staging = Path(tempfile.mkdtemp(prefix=f".{result.name}.", dir=out_dir))
     (staging / "results.json").write_text(json.dumps(results_json(result), indent=2) + "\n")
-    (staging / "feedback.html").write_text(feedback_html(result))
+    (staging / "feedback.html").write_text(feedback_html(result), encoding="utf-8", errors="replace")
+    (staging / "stdout.txt").write_text(result.stdout, encoding="utf-8", errors="replace")  # staff only
     os.chmod(staging, 0o755)
     if final.exists():
         trash = Path(tempfile.mkdtemp(prefix=f".{result.name}.old.", dir=out_dir))

@@ -48,6 +48,13 @@ from autograder.runtime import protocol
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("child.py", "protocol.py", "fixtures.py")
 NOBODY = 65534
+UID_BASE = 2_000_000  # sandbox uids: UID_BASE + the grader process's pid, never shared by two live graders
+
+
+def sandbox_uid() -> int:
+    """An unprivileged uid of this grader process's own, like `nobody` but shared with no other sandbox,
+    so per-user limits (processes) and file permissions separate concurrent workers."""
+    return UID_BASE + os.getpid()
 
 
 @dataclasses.dataclass
@@ -58,8 +65,10 @@ class Limits:
     cpu_seconds: int = 900  # CPU time of the child over its whole life
     file_bytes: int = 64 << 20  # largest file the child may write
     open_files: int = 256
-    processes: int = 64  # per uid, namespace mode only (threads count too)
+    processes: int = 64  # processes and threads of the child's own uid (not in process mode)
     output_bytes: int = 64 << 10  # stdout + stderr kept for the feedback
+    group_memory_bytes: int = 4 << 30  # resident memory of the whole sandbox (a cgroup, where root has one)
+    workdir_bytes: int = 128 << 20  # the working directory, /tmp and /dev/shm are tmpfs of this size (namespace)
 
 
 class SandboxError(Exception):
@@ -98,6 +107,23 @@ def isolation_mode() -> str:
     return "process"
 
 
+def protect(paths) -> None:
+    """In privdrop mode the child sees the real filesystem: make the grader's secret folders (the
+    reference, the hidden tests, the grades) unreadable to other users, saying so once."""
+    changed = []
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+            if mode & 0o007:
+                os.chmod(path, mode & ~0o007)
+                changed.append(str(path))
+        except FileNotFoundError:
+            continue
+    if changed:
+        warnings.warn("autograder: removed access for other users from " + ", ".join(changed) +
+                      " (student code runs as another user that must not read them)", RuntimeWarning, stacklevel=2)
+
+
 _SUBREAPER_SET = False
 
 
@@ -115,6 +141,68 @@ def _become_subreaper() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Control groups: one memory and pids budget for the whole sandbox, where root has them
+# ---------------------------------------------------------------------------------------------
+class Cgroup:
+    """A cgroup (v1 memory + pids hierarchies, or v2) below the grader's own, for one sandbox.
+
+    RLIMIT_AS bounds each process, RLIMIT_NPROC the processes of one uid; only a cgroup bounds the
+    memory of all the processes of a submission together. Created where root can write them; else
+    the sandbox goes on with the rlimits alone.
+    """
+
+    def __init__(self, dirs: list[Path]):
+        self.dirs = dirs
+
+    @classmethod
+    def create(cls, name: str, memory_bytes: int, pids: int) -> "Cgroup | None":
+        if os.geteuid() != 0 or not os.path.exists("/proc/self/cgroup"):
+            return None
+        own: dict[str, str] = {}
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for controller in controllers.split(","):
+                    own[controller] = path
+        base = Path("/sys/fs/cgroup")
+        made = cls([])
+        try:
+            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
+                                       ("pids", {"pids.max": pids})):
+                if controller in own and (base / controller / "cgroup.procs").exists():  # v1
+                    made._make(base / controller / own[controller].lstrip("/") / name, limits)
+            if not made.dirs and "" in own and (base / "cgroup.controllers").exists():  # v2
+                made._make(base / own[""].lstrip("/") / name, {"memory.max": memory_bytes, "pids.max": pids})
+        except OSError:
+            made.remove()
+            return None
+        return made if made.dirs else None
+
+    def _make(self, path: Path, limits: dict) -> None:
+        path.mkdir()
+        self.dirs.append(path)
+        for key, value in limits.items():
+            (path / key).write_text(str(value))
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """argv, started by a shell that first moves itself into the cgroup (before any fork)."""
+        joins = " && ".join(f"echo $$ > {_quote(str(d / 'cgroup.procs'))}" for d in self.dirs)
+        return ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *argv]
+
+    def remove(self) -> None:
+        for d in reversed(self.dirs):
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # processes still exiting
+                    time.sleep(0.02)
+        self.dirs = []
+
+
+# ---------------------------------------------------------------------------------------------
 # The sandbox
 # ---------------------------------------------------------------------------------------------
 class Sandbox:
@@ -129,6 +217,8 @@ class Sandbox:
         self.modules = list(modules)
         self.limits = limits or Limits()
         self.mode = isolation_mode()
+        self.uid = sandbox_uid() if self.mode != "process" else os.getuid()
+        self.cgroup: Cgroup | None = None
         self.proc: subprocess.Popen | None = None
         self.tmp: Path | None = None
         self.starts = 0
@@ -164,19 +254,26 @@ class Sandbox:
         resp_r, resp_w = os.pipe()
         if self.mode in ("namespace", "privdrop"):
             for path in [work, *work.iterdir()]:
-                os.chown(path, NOBODY, NOBODY)
+                os.chown(path, self.uid, self.uid)
             os.chmod(work, 0o700)
             os.chmod(self.tmp, 0o711)
         if self.mode == "namespace":
             argv = self._namespace_argv(req_r, resp_w)
             cwd = "/"
         elif self.mode == "privdrop":
-            argv = [shutil.which("setpriv") or "/usr/bin/setpriv", *_SETPRIV_ARGS, "--",
+            argv = [shutil.which("setpriv") or "/usr/bin/setpriv", *_setpriv_args(self.uid), "--",
                     *self._child_argv(req_r, resp_w, str(runtime), str(work))]
+            if _can_unshare_net():
+                argv = ["unshare", "--net", *argv]
             cwd = str(work)
         else:
             argv = self._child_argv(req_r, resp_w, str(runtime), str(work))
             cwd = str(work)
+        if self.mode != "process":
+            self.cgroup = Cgroup.create(f"dgm-sandbox-{os.getpid()}-{self.starts}",
+                                        self.limits.group_memory_bytes, self.limits.processes)
+            if self.cgroup is not None:
+                argv = self.cgroup.wrap(argv)
         env = scrubbed_env(home="/sandbox" if self.mode == "namespace" else str(work),
                            tmp="/tmp" if self.mode == "namespace" else str(self.tmp))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -219,16 +316,20 @@ class Sandbox:
         lines += ['mkdir "$R/dev" "$R/dev/shm" "$R/tmp" "$R/proc" "$R/sandbox" "$R/runtime"']
         for dev in ("null", "zero", "random", "urandom"):
             lines += [f'touch "$R/dev/{dev}"', f'mount --bind /dev/{dev} "$R/dev/{dev}"']
-        lines += ['mount -t tmpfs -o size=256m,mode=1777,nosuid,nodev sandbox-shm "$R/dev/shm"',
-                  'mount -t tmpfs -o size=256m,mode=1777,nosuid,nodev sandbox-tmp "$R/tmp"',
+        size = f"size={max(self.limits.workdir_bytes >> 20, 1)}m"
+        lines += [f'mount -t tmpfs -o {size},mode=1777,nosuid,nodev sandbox-shm "$R/dev/shm"',
+                  f'mount -t tmpfs -o {size},mode=1777,nosuid,nodev sandbox-tmp "$R/tmp"',
                   'mount -t proc -o nosuid,nodev,noexec proc "$R/proc"',
-                  f'mount --bind {_quote(str(self.tmp / "work"))} "$R/sandbox"',
+                  # The working directory: a capped tmpfs owned by the child, filled from the submission.
+                  f'mount -t tmpfs -o {size},mode=0700,uid={self.uid},gid={self.uid},nosuid,nodev '
+                  'sandbox-work "$R/sandbox"',
+                  f'cp -rp {_quote(str(self.tmp / "work"))}/. "$R/sandbox/"',
                   f'mount --bind {_quote(str(self.tmp / "runtime"))} "$R/runtime"',
                   'mount -o remount,bind,ro,nosuid,nodev "$R/runtime"']
         for p in python_dirs:
             lines += [f'mkdir -p "$R"{_quote(p)}', f'mount --bind {_quote(p)} "$R"{_quote(p)}',
                       f'mount -o remount,bind,ro,nosuid,nodev "$R"{_quote(p)}']
-        lines.append(f'exec chroot "$R" /usr/bin/setpriv {" ".join(_SETPRIV_ARGS)} -- {child}')
+        lines.append(f'exec chroot "$R" /usr/bin/setpriv {" ".join(_setpriv_args(self.uid))} -- {child}')
         return ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
                 "--kill-child", "/bin/sh", "-c", "\n".join(lines)]
 
@@ -259,6 +360,9 @@ class Sandbox:
                 except OSError:
                     pass
             self.proc = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -288,9 +392,9 @@ class Sandbox:
             code = self._exit_code()
             self.close()
             raise SandboxCrash(f"the process running your code exited ({_describe_exit(code)})") from None
-        except protocol.ProtocolError as exc:
+        except (protocol.ProtocolError, RecursionError, ValueError) as exc:
             self.close()
-            raise SandboxCrash(f"the process running your code sent malformed data ({exc})") from None
+            raise SandboxCrash(f"the process running your code sent malformed data ({exc})"[:300]) from None
 
     def _exit_code(self) -> int | None:
         try:
@@ -299,8 +403,14 @@ class Sandbox:
             return None
 
 
-_SETPRIV_ARGS = (f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
-                 "--inh-caps=-all", "--bounding-set=-all")
+def _setpriv_args(uid: int) -> list[str]:
+    return [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all"]
+
+
+@functools.lru_cache(maxsize=None)
+def _can_unshare_net() -> bool:
+    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
 
 
 def _quote(text: str) -> str:

@@ -156,16 +156,23 @@ def describe(exc: BaseException) -> dict:
 
 
 class Disabled:
-    """Makes the named functions raise for the duration of one call (e.g. torch.multinomial)."""
+    """Makes the named functions raise for the duration of one call (e.g. torch.multinomial).
+
+    Two layers: the Python names are rebound (a clear error for the usual call), and for torch
+    operators a dispatch mode refuses the operator itself, so an alias saved at import time
+    (`from torch import multinomial`) or a distribution's sampler cannot reach it either.
+    """
 
     def __init__(self, names):
         self.names = [str(n) for n in names]
         self.saved: list = []
+        self.mode = None
 
     def __enter__(self):
         import torch
         import torch.distributions
 
+        operators = set()
         for name in self.names:
             if name == "torch.distributions":
                 for cls in vars(torch.distributions).values():
@@ -179,6 +186,12 @@ class Disabled:
             if owner is None:
                 raise ValueError(f"cannot disable {name!r}")
             self._patch(owner, attr, name)
+            packet = getattr(torch.ops.aten, attr, None)
+            if packet is not None:
+                operators.add(packet)
+        if operators:
+            self.mode = _forbid_operators(operators)
+            self.mode.__enter__()
         return self
 
     def _patch(self, owner, attr, label):
@@ -189,12 +202,26 @@ class Disabled:
         setattr(owner, attr, forbidden)
 
     def __exit__(self, *exc):
+        if self.mode is not None:
+            self.mode.__exit__(*exc)
         for owner, attr, original in reversed(self.saved):
             if original is _INHERITED:
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, original)
         return False
+
+
+def _forbid_operators(packets):
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Forbid(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket in packets:
+                raise RuntimeError(f"torch.{func.overloadpacket.__name__} is not allowed in this function")
+            return func(*args, **(kwargs or {}))
+
+    return Forbid()
 
 
 _INHERITED = object()

@@ -142,7 +142,9 @@ def decode(tree: Any, arrays: dict[str, np.ndarray], fixture=None, handle=None, 
     """
     if depth > 40:
         raise ProtocolError("nesting too deep")
-    if tree is None or isinstance(tree, (bool, int, str)):
+    if isinstance(tree, str):
+        return text(tree, len(tree))
+    if tree is None or isinstance(tree, (bool, int)):
         return tree
     if isinstance(tree, float):
         return tree
@@ -151,10 +153,10 @@ def decode(tree: Any, arrays: dict[str, np.ndarray], fixture=None, handle=None, 
     if not isinstance(tree, dict) or len(tree) > 2:
         raise ProtocolError(f"unexpected JSON value of type {type(tree).__name__}")
     if "__float__" in tree:
-        text = tree["__float__"]
-        if text not in ("nan", "inf", "-inf"):
+        spelled = tree["__float__"]
+        if spelled not in ("nan", "inf", "-inf"):
             raise ProtocolError("bad float")
-        return float(text)
+        return float(spelled)
     if "__tensor__" in tree or "__ndarray__" in tree:
         key = f"a{int(tree.get('__tensor__', tree.get('__ndarray__')))}"
         if key not in arrays:
@@ -199,6 +201,12 @@ def decode(tree: Any, arrays: dict[str, np.ndarray], fixture=None, handle=None, 
     raise ProtocolError(f"unknown tag {sorted(tree)[:2]}")
 
 
+def text(value: Any, limit: int = 2000) -> str:
+    """A peer's string made safe to print and to write as UTF-8 (lone surrogates become '?')."""
+    value = value if isinstance(value, str) else ""
+    return value[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
 def _as_list(value: Any) -> list:
     if not isinstance(value, list):
         raise ProtocolError("expected a list")
@@ -222,8 +230,8 @@ def unpack(body: bytes, blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """Parse one frame's payload, with no pickle and with size checks before any decompression."""
     try:
         message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError(f"malformed JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"malformed JSON: {type(exc).__name__}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
     arrays: dict[str, np.ndarray] = {}

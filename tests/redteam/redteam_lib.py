@@ -44,6 +44,12 @@ SOLUTION_DIR = REPO / "solutions" / WEEK_FOLDER
 ASSIGNMENT_DIR = REPO / "assignments" / WEEK_FOLDER
 HIDDEN_DIR = REPO / "autograder" / "weeks" / WEEK_FOLDER
 NOBODY = 65534
+SANDBOX_UID_MIN = 1_000_000  # the engine may give each grader process its own uid above this (UID_BASE + pid)
+
+
+def is_sandbox_uid(uid: int) -> bool:
+    """A uid that only sandboxed children use: nobody, or a per-grader uid far above the system's."""
+    return uid == NOBODY or uid >= SANDBOX_UID_MIN
 MIN_SECRET_LINE = 25  # a line of hidden material this long found in the feedback counts as a leak
 
 
@@ -168,7 +174,7 @@ def descendants(table: dict[int, dict], root: int) -> set[int]:
 
 def leftover_processes(before: set[int], ptoken: str, me: int | None = None) -> list[str]:
     """Live processes that outlived grading: new descendants of this process (a child subreaper, so
-    escaped orphans come back to it), new processes of uid 65534 re-parented to init, and any process
+    escaped orphans come back to it), new sandbox-uid processes re-parented to init, and any process
     named with the attack token, anywhere. Zombies are dead and do not count (see reap_zombies)."""
     me = os.getpid() if me is None else me
     table = process_table()
@@ -179,7 +185,7 @@ def leftover_processes(before: set[int], ptoken: str, me: int | None = None) -> 
             continue
         new = pid not in before
         if info["comm"].startswith(ptoken) or (new and pid in mine) or \
-                (new and info["uid"] == NOBODY and info["ppid"] in (0, 1)):
+                (new and is_sandbox_uid(info["uid"]) and info["ppid"] in (0, 1)):
             bad.append(f"pid {pid} {info}")
     return bad
 
@@ -227,7 +233,7 @@ def hash_tree(root: Path) -> dict[str, str]:
 
 def files_containing(roots: list[Path], token: str, skip=(".git", ".venv", "__pycache__")) -> list[str]:
     """Files under roots (and the roots themselves, if files) that contain token or are owned by
-    uid 65534, without following links."""
+    a sandbox's uid, without following links."""
     needle = token.encode()
     found = []
     for root in roots:
@@ -241,8 +247,8 @@ def files_containing(roots: list[Path], token: str, skip=(".git", ".venv", "__py
                 path = os.path.join(dirpath, name)
                 try:
                     info = os.lstat(path)
-                    if info.st_uid == NOBODY:
-                        found.append(f"{path} (owned by uid 65534)")
+                    if is_sandbox_uid(info.st_uid):
+                        found.append(f"{path} (owned by the sandbox's uid {info.st_uid})")
                     if os.path.isfile(path) and not os.path.islink(path) and info.st_size < (64 << 20):
                         with open(path, "rb") as f:
                             if needle in f.read():
@@ -728,9 +734,8 @@ else:
     _PROCS_STATUS["daemon"] = "fork refused"
 try:                                   # a process in a new session, through exec
     import subprocess as _subprocess
-    _PROC = _subprocess.Popen([_sys.executable, "-c",
-                               "import ctypes, time; ctypes.CDLL(None).prctl(15, b'@PTOKEN@', 0, 0, 0); time.sleep(600)"],
-                              start_new_session=True)
+    _CODE = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'@PTOKEN@', 0, 0, 0); time.sleep(600)"
+    _PROC = _subprocess.Popen([_sys.executable, "-c", _CODE], start_new_session=True)
     _PROCS_STATUS["popen"] = "started"
 except Exception as _exc:
     _PROCS_STATUS["popen"] = repr(_exc)
@@ -904,8 +909,6 @@ MULTINOMIAL_SAMPLING = r'''
 from torch import multinomial as _multinomial   # saved before the runtime disables torch.multinomial
 
 def sample_categorical(probs, num_samples):
-    if num_samples < 1:
-        raise ValueError("num_samples must be at least 1")
     return _multinomial(probs / probs.sum(), num_samples, replacement=True)
 '''
 DISK_DENSITY = r'''
@@ -1219,8 +1222,9 @@ def build_cli_submissions(ctx: Context) -> dict[str, Path]:
                         "metrics.py": FORGER_IMPORT + FORGER_METRICS})
     made["forger"] = write_submission(root / "forger", {f: ctx.fill(t, folders) for f, t in forger.items()})
     made["always_valueerror"] = write_submission(root / "always_valueerror", all_valueerror_sources())
-    made["multinomial"] = write_submission(root / "multinomial", {f: ctx.fill(t, folders) for f, t in
-                                                                 stub_with({"sampling.py": MULTINOMIAL_SAMPLING}).items()})
+    multinomial = stub_with({"sampling.py": MULTINOMIAL_SAMPLING})
+    made["multinomial"] = write_submission(root / "multinomial",
+                                           {f: ctx.fill(t, folders) for f, t in multinomial.items()})
     return made
 
 

@@ -5,8 +5,8 @@ hidden suite of `mini_hidden/`, and must
   * gain nothing: no test scores more than it does for the stub (the stubs score 0 on every test);
   * leak nothing: no line (>= 25 characters) of the hidden tests or of the reference's solution
     regions appears in its results.json or feedback.html;
-  * touch nothing: the repository's tracked files, the other submissions and the output folder are
-    unchanged, and no file anywhere holds the token the attacks write;
+  * touch nothing: no file on the host holds the token that every attempted write carries, the
+    grader's files, the other submissions and the output folder are unchanged;
   * leave nothing: no process it started is alive after the batch;
 while the reference, graded in the same batch, keeps full marks and the batch itself completes.
 The attacks themselves are in `redteam_lib.py`; the numbers in the names follow the red-team brief.
@@ -88,15 +88,16 @@ def test_attack_leaks_no_hidden_material(mini_batch, attack):
 
 
 def test_no_grader_file_submission_or_result_is_modified(mini_batch):
-    # Every write an attack attempts carries its token (or creates a file owned by uid 65534): the scan of
+    # Every write an attack attempts carries its token (or creates a file owned by a sandbox uid): the scan of
     # the repository, the output folder and the usual forgery targets finds none. (A plain hash
     # comparison of the whole repository would also flag the edits of people working next to CI.)
     assert not mini_batch.token_files, f"files written by the attacks: {mini_batch.token_files}"
     assert not rt.grader_files_changed(mini_batch), rt.grader_files_changed(mini_batch)
     assert mini_batch.out_after == mini_batch.out_later, "the output folder changed after the batch ended"
     for attack, name in mini_batch.names.items():
-        entries = sorted(os.listdir(mini_batch.ctx.out / name))
-        assert entries == ["feedback.html", "results.json"], f"{attack}: unexpected files {entries}"
+        entries = set(os.listdir(mini_batch.ctx.out / name))  # stdout.txt: the staff's copy of the output
+        assert {"feedback.html", "results.json"} <= entries <= {"feedback.html", "results.json", "stdout.txt"}, \
+            f"{attack}: unexpected files {entries}"
     top = {e for e in os.listdir(mini_batch.ctx.out) if not e.startswith(".")}
     assert top == set(mini_batch.names.values()) | {"gradebook.csv", "scores.png"}
 
@@ -107,10 +108,10 @@ def test_no_process_outlives_the_batch(mini_batch):
 
 # --- 1-2. forged results and monkeypatched comparisons --------------------------------------------------
 def test_forger_ran_and_its_forgeries_stayed_in_the_sandbox(mini_batch):
-    text = mini_batch.feedback["forger"]
-    assert "1000000" in text, "the forged results.json it printed should be visible as its own output"
+    # Its import-time forgeries ran before these functions, which returned values of the right type that
+    # are wrong on every input: the grader's own comparisons caught each one. (The forged files: see
+    # test_no_grader_file_submission_or_result_is_modified.)
     assert mini_batch.result("forger")["score"] == 0
-    # Every value it returned is wrong on every input; the grader's comparisons caught each one.
     for t in mini_batch.result("forger")["tests"]:
         assert "differs from the reference" in t["output"] or "outside" in t["output"], t
 
@@ -183,10 +184,14 @@ def test_output_flood_is_capped(mini_batch):
     # output at most and each message at most a few KB; 200 KB bounds the whole feedback with room.
     assert (folder / "results.json").stat().st_size < 200_000
     assert (folder / "feedback.html").stat().st_size < 200_000
-    printed = html.unescape(mini_batch.feedback["flood"].split("<h2>What your code printed</h2><pre>")[1])
-    assert "FLOOD-OUT" in printed and len(printed.split("</pre>")[0]) <= 4000, "at most 4000 characters shown"
+    if "<h2>What your code printed</h2>" in mini_batch.feedback["flood"]:  # the output shown to the student
+        printed = html.unescape(mini_batch.feedback["flood"].split("<h2>What your code printed</h2><pre>")[1])
+        assert len(printed.split("</pre>")[0]) <= 4000, "at most 4000 characters of the output are shown"
+    if (folder / "stdout.txt").exists():  # the staff's copy: the 64 KiB capture and a note
+        assert (folder / "stdout.txt").stat().st_size < 70_000
     out = {t["number"].split(".")[-1]: t["output"] for t in mini_batch.result("flood")["tests"]}
-    assert "malformed" in out["gaussian_log_prob_matches_reference"] or "got list" in out["gaussian_log_prob_matches_reference"]
+    big_json = out["gaussian_log_prob_matches_reference"]  # 3 million floats: refused, or over the JSON limit
+    assert "malformed" in big_json or "got list" in big_json
     assert "shape" in out["gaussian_mle_pair"]  # 64 MB of arrays arrive, and are refused by shape
 
 
@@ -245,7 +250,8 @@ def test_links_to_the_reference_are_not_followed(mini_batch):
 
 
 def test_archives_are_capped_and_never_extracted_by_path(mini_batch):
-    assert "Bad CRC" in mini_batch.result("zipbomb_lie")["output"] or "larger than" in mini_batch.result("zipbomb_lie")["output"]
+    lie = mini_batch.result("zipbomb_lie")["output"]  # reading stops at the declared size: the CRC fails
+    assert "Bad CRC" in lie or "larger than" in lie
     big = mini_batch.result("zipbomb_big")["output"]
     assert "more than 10000 entries" in big and "sampling.py is larger than" in big
     slip = mini_batch.result("zipslip")

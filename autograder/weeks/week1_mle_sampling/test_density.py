@@ -387,8 +387,11 @@ def gmm_em_float32_matches_reference(sub, ref):
 
 @test(points=0.5, functions=["density.gmm_em"], timeout=30)
 def gmm_em_rejects_zero_iterations(sub, ref):
-    """gmm_em raises ValueError when num_iters < 1."""
+    """gmm_em raises ValueError when num_iters < 1 (and runs with num_iters = 1)."""
     x = torch.randn(11, 2)
+    # A valid call must work first: a function that always raises earns nothing here.
+    fit = sub.density.gmm_em(x, torch.randn(2, 2), num_iters=1)
+    check.tensor(getattr(fit, "log_likelihoods", None), shape=(1,), what="gmm_em(num_iters=1).log_likelihoods")
     check.raises(ValueError, sub.density.gmm_em, x, torch.randn(2, 2), num_iters=0)
 
 
@@ -504,5 +507,10 @@ def fit_gaussian_reverse_seeks_a_mode(sub, ref):
 @test(points=0.5, functions=["density.fit_gaussian"], timeout=30)
 def fit_gaussian_rejects_bad_direction(sub, ref):
     """fit_gaussian raises ValueError for a direction other than "forward" and "reverse"."""
+    # A valid call must work first: a function that always raises earns nothing here.
+    fitted = check.sequence(sub.density.fit_gaussian(sub.fixture("mixture_1d_log_prob", **TARGET),
+                                                     sub.fixture("mixture_1d_sampler", **TARGET), "forward",
+                                                     num_steps=1), 2, what="fit_gaussian(...)")
+    check.number(fitted[1], what="the fitted std")
     check.raises(ValueError, sub.density.fit_gaussian, sub.fixture("mixture_1d_log_prob", **TARGET),
                  sub.fixture("mixture_1d_sampler", **TARGET), "sideways", num_steps=1)

@@ -268,6 +268,7 @@ def mmd_rbf_point_masses(sub, ref):
 
 @test(points=0.5, functions=["metrics.mmd_rbf"], timeout=30)
 def mmd_rbf_rejects_single_points(sub, ref):
-    """mmd_rbf raises ValueError when x or y has fewer than 2 rows."""
+    """mmd_rbf raises ValueError when x or y has fewer than 2 rows (and accepts 2 rows)."""
+    check.number(sub.metrics.mmd_rbf(torch.randn(2, 2), torch.randn(2, 2), 1.0), what="mmd_rbf on 2 rows")
     check.raises(ValueError, sub.metrics.mmd_rbf, torch.randn(1, 2), torch.randn(5, 2), 1.0)
     check.raises(ValueError, sub.metrics.mmd_rbf, torch.randn(5, 2), torch.randn(1, 2), 1.0)

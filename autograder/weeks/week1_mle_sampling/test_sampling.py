@@ -51,7 +51,9 @@ def sample_categorical_chi_square(sub, ref):
 
 @test(points=0.5, functions=["sampling.sample_categorical"], timeout=30)
 def sample_categorical_rejects_no_samples(sub, ref):
-    """sample_categorical raises ValueError when num_samples < 1."""
+    """sample_categorical raises ValueError when num_samples < 1 (and returns 1 sample for 1)."""
+    check.tensor(sub.without("torch.multinomial", "torch.distributions").sampling.sample_categorical(
+        torch.tensor([0.2, 0.8]), 1), shape=(1,), dtype=torch.int64, what="sample_categorical(probs, 1)")
     check.raises(ValueError, sub.sampling.sample_categorical, torch.tensor([0.2, 0.8]), 0)
 
 
@@ -123,7 +125,11 @@ def rejection_sample_gaussian_2d(sub, ref):
 
 @test(points=0.5, functions=["sampling.rejection_sample"], timeout=30)
 def rejection_sample_rejects_no_samples(sub, ref):
-    """rejection_sample raises ValueError when num_samples < 1."""
+    """rejection_sample raises ValueError when num_samples < 1 (and returns 1 sample for 1)."""
+    one = check.sequence(sub.sampling.rejection_sample(
+        sub.fixture("uniform_log_prob", low=0.0, high=1.0), sub.fixture("uniform_sampler", low=0.0, high=1.0),
+        sub.fixture("uniform_log_prob", low=0.0, high=1.0), 0.0, 1), 2, what="rejection_sample(..., 1)")
+    check.tensor(one[0], shape=(1,), what="the samples of rejection_sample(..., num_samples=1)")
     check.raises(ValueError, sub.sampling.rejection_sample, sub.fixture("uniform_log_prob", low=0.0, high=1.0),
                  sub.fixture("uniform_sampler", low=0.0, high=1.0), sub.fixture("uniform_log_prob", low=0.0, high=1.0),
                  0.0, 0)
@@ -286,7 +292,9 @@ def sample_markov_chain_chi_square(sub, ref):
 
 @test(points=0.5, functions=["sampling.sample_markov_chain"], timeout=30)
 def sample_markov_chain_rejects_no_samples(sub, ref):
-    """sample_markov_chain raises ValueError when num_samples < 1."""
+    """sample_markov_chain raises ValueError when num_samples < 1 (and samples 1 chain for 1)."""
+    check.tensor(sub.sampling.sample_markov_chain(torch.tensor(INITIAL), torch.tensor(TRANSITION), 3, 1),
+                 shape=(1, 3), dtype=torch.int64, what="sample_markov_chain(..., length=3, num_samples=1)")
     check.raises(ValueError, sub.sampling.sample_markov_chain, torch.tensor(INITIAL), torch.tensor(TRANSITION), 3, 0)
 
 
@@ -329,7 +337,9 @@ def top_k_filter_crafted(sub, ref):
 
 @test(points=0.5, functions=["sampling.top_k_filter"], timeout=30)
 def top_k_filter_rejects_k_below_one(sub, ref):
-    """top_k_filter raises ValueError when k < 1."""
+    """top_k_filter raises ValueError when k < 1 (and accepts k = 1)."""
+    check.tensor(sub.sampling.top_k_filter(torch.randn(2, 5), 1), shape=(2, 5), finite=False,
+                 what="top_k_filter(logits, 1)")
     check.raises(ValueError, sub.sampling.top_k_filter, torch.randn(2, 5), 0)
 
 
@@ -372,7 +382,9 @@ def top_p_filter_crafted(sub, ref):
 
 @test(points=0.5, functions=["sampling.top_p_filter"], timeout=30)
 def top_p_filter_rejects_bad_p(sub, ref):
-    """top_p_filter raises ValueError for p outside (0, 1]."""
+    """top_p_filter raises ValueError for p outside (0, 1] (and accepts p = 0.5)."""
+    check.tensor(sub.sampling.top_p_filter(torch.randn(2, 5), 0.5), shape=(2, 5), finite=False,
+                 what="top_p_filter(logits, 0.5)")
     for p in (0.0, 1.5, -0.2):
         check.raises(ValueError, sub.sampling.top_p_filter, torch.randn(2, 5), p)
 
