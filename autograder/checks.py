@@ -284,22 +284,49 @@ def seed_sweep(fn: Callable[[int], None], seeds: list[int]) -> list[tuple[int, s
 
 
 # ---------------------------------------------------------------------------------------------
-# Figures attached to the current test's feedback
+# Figures of what the student's code produced, attached to a failed test's feedback
 # ---------------------------------------------------------------------------------------------
 _FIGURES: contextvars.ContextVar[list | None] = contextvars.ContextVar("figures", default=None)
 
 
-def figure(fig, caption: str = "") -> None:
-    """Attach a matplotlib figure (of what the student's code produced) to this test's feedback."""
-    sink = _FIGURES.get()
-    if sink is None:
-        return
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
-    sink.append((caption, buffer.getvalue()))
-    import matplotlib.pyplot as plt
+def show(draw: Callable, caption: str) -> None:
+    """Register `draw(ax)`, a plot of the student's output (e.g. samples over the target density).
 
-    plt.close(fig)
+    Nothing is drawn while the test passes: the engine renders the figures of failed tests only, so a
+    correct submission pays no plotting time.
+    """
+    sink = _FIGURES.get()
+    if sink is not None:
+        sink.append((caption, draw))
+
+
+def show_histogram(samples: torch.Tensor, pdf: Callable[[np.ndarray], np.ndarray], caption: str,
+                   bins: int = 60) -> None:
+    """Histogram of 1-D samples from the student's code over the target density."""
+
+    def draw(ax):
+        x = np.asarray(samples.detach().to(torch.float64).flatten().numpy())
+        ax.hist(x, bins=bins, density=True, color="#4c72b0", alpha=0.7, label="your samples")
+        grid = np.linspace(np.quantile(x, 0.001), np.quantile(x, 0.999), 400)
+        ax.plot(grid, pdf(grid), color="#c44e52", lw=2, label="target")
+        ax.legend(fontsize=8)
+
+    show(draw, caption)
+
+
+def show_bars(counts, probs, caption: str) -> None:
+    """Observed frequencies of the student's draws next to the target probabilities."""
+
+    def draw(ax):
+        c = np.asarray(counts, dtype=np.float64).ravel()
+        p = np.asarray(probs, dtype=np.float64).ravel()
+        k = np.arange(len(c))
+        ax.bar(k - 0.2, c / c.sum(), width=0.4, color="#4c72b0", label="your draws")
+        ax.bar(k + 0.2, p / p.sum(), width=0.4, color="#c44e52", label="target")
+        ax.set_xlabel("outcome")
+        ax.legend(fontsize=8)
+
+    show(draw, caption)
 
 
 def collect_figures() -> tuple[contextvars.Token, list]:
@@ -309,3 +336,26 @@ def collect_figures() -> tuple[contextvars.Token, list]:
 
 def release_figures(token: contextvars.Token) -> None:
     _FIGURES.reset(token)
+
+
+def render(draws: list) -> list[tuple[str, bytes]]:
+    """PNG bytes of each registered drawing (small, for an HTML report); a drawing that fails is skipped."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pngs = []
+    for caption, draw in draws:
+        fig, ax = plt.subplots(figsize=(4, 2.8), dpi=72)
+        try:
+            draw(ax)
+            fig.tight_layout()
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png")
+            pngs.append((caption, buffer.getvalue()))
+        except Exception:  # noqa: BLE001  (a figure must never cost a point or stop grading)
+            pass
+        finally:
+            plt.close(fig)
+    return pngs

@@ -172,6 +172,7 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
     finally:
         checks.release_figures(token)
         remote.deadline = float("inf")
-    result.figures = figures
+    if not result.passed and figures:
+        result.figures = checks.render(figures)
     result.duration = time.monotonic() - t0
     return result

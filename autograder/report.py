@@ -152,12 +152,14 @@ def histogram(out_dir: Path) -> Path | None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     pct = [100 * r["score"] / (sum(t["max_score"] for t in r["tests"]) or 1) for r in results.values()]
     fig, ax = plt.subplots(figsize=(5, 3), dpi=100)
     ax.hist(pct, bins=list(range(0, 105, 5)), color="#4c72b0", edgecolor="white")
     ax.set_xlabel("total score (% of maximum)")
     ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(f"{len(pct)} submissions")
     fig.tight_layout()
     path = Path(out_dir) / "scores.png"

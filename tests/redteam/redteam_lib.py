@@ -956,6 +956,18 @@ for _ppid in (_os.getppid(),):
             exec(compile(open(_path).read(), _path, "exec"), globals())
             break
 '''
+COPYCAT_IMPORT = r'''
+# Run a classmate's submission instead (the batch's other folders, wherever the instructor unpacked them).
+for _root in @SUBS@:
+    _path = _os.path.join(_root, __name__ + ".py")
+    try:
+        with open(_path) as _f:
+            _source = _f.read()
+    except OSError:
+        continue
+    exec(compile(_source, _path, "exec"), globals())
+    break
+'''
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1121,13 +1133,12 @@ def rmtree(path: Path) -> None:
 # Attacks whose every point must stay at or below the stub's, test by test.
 GAIN_NOTHING = ("forger", "rigged", "inspector", "snoop", "exit_import", "exit_call", "hang", "memory", "flood",
                 "procs", "network", "raw_protocol", "wrong_types", "always_valueerror", "echo_hidden", "disk_fill",
-                "symlink", "zipslip", "zipbomb_lie", "zipbomb_big", "nonutf8_dir", "nonutf8_zip")
+                "copycat", "multinomial", "symlink", "zipslip", "zipbomb_lie", "zipbomb_big", "nonutf8_dir",
+                "nonutf8_zip")
 # Attacks whose graded files all import (so that "gains nothing" is not vacuous).
 IMPORTABLE = ("forger", "rigged", "inspector", "snoop", "exit_call", "hang", "memory", "flood", "procs", "network",
               "raw_protocol", "wrong_types", "always_valueerror", "echo_hidden", "multinomial", "disk_fill",
-              "nonutf8_dir", "nonutf8_zip")
-# Known weaknesses, each checked by a strict xfail test of its own.
-KNOWN_GAINS = ("multinomial",)
+              "copycat", "nonutf8_dir", "nonutf8_zip")
 # Submissions built from the reference: they may earn points and may show reference code.
 FROM_REFERENCE = ("reference", "nested_zip")
 
@@ -1168,6 +1179,7 @@ def build_mini_submissions(ctx: Context) -> dict[str, Path]:
     attack("echo_hidden", {"density.py": ECHO_DENSITY})
     attack("multinomial", {"sampling.py": MULTINOMIAL_SAMPLING})
     attack("disk_fill", {"density.py": DISK_DENSITY})
+    attack("copycat", {f: COPYCAT_IMPORT for f in GRADED})
 
     # 16. Links to the reference, as files and as a folder.
     link = root / "symlink"
@@ -1243,6 +1255,8 @@ def build_isolation_submissions(ctx: Context) -> dict[str, Path]:
                                                          stub_with({"density.py": daemons}).items()})
     made["network"] = write_submission(root / "network", {f: ctx.fill(t, folders) for f, t in
                                                          stub_with({"density.py": NETWORK}).items()})
+    made["copycat"] = write_submission(root / "copycat", {f: ctx.fill(t, folders) for f, t in
+                                                         stub_with({f: COPYCAT_IMPORT for f in GRADED}).items()})
     return made
 
 

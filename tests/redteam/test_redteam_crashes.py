@@ -6,8 +6,8 @@ status is 0 whenever grading completed. Each test below grades a small batch in 
 (`batch.grade_many` with one worker, the engine pointed at one cheap test of `mini_hidden/`) and
 asserts that the batch completes with a results.json for every submission.
 
-The ones marked xfail(strict=True) are weaknesses found by this suite, each with its reproduction in
-the reason; they turn into failures once the engine is fixed, as a reminder to drop the marker.
+Each of the first five reproduces a crash this suite found (the docstring says how it failed); they
+are regression tests of the fixes.
 """
 from __future__ import annotations
 
@@ -46,45 +46,43 @@ def _stub_with_density(tmp_path: Path, name: str, code: str) -> Path:
     return rt.write_submission(tmp_path / "subs" / name, files)
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=(
-    "WEAKNESS: a lone surrogate in an exception message (`raise ValueError('\\ud800')`) survives the JSON "
-    "round trip and makes report.write_submission's feedback.html write_text raise UnicodeEncodeError: the "
-    "whole batch stops, on every rerun. Fix: write feedback.html with errors='replace' (or sanitize "
-    "StudentError text with .encode('utf-8', 'replace').decode())"))
 def test_lone_surrogate_in_a_message_does_not_crash_the_batch(mini_engine, tmp_path):
+    """An exception message holding a lone surrogate (`raise ValueError('\\ud800')`).
+
+    Found by this suite: it survived the JSON round trip and made writing feedback.html raise
+    UnicodeEncodeError, which stopped the whole batch, on every rerun."""
     bad = _stub_with_density(tmp_path, "surrogate", rt.SURROGATE_DENSITY)
     stub = rt.write_submission(tmp_path / "subs" / "stub", rt.stub_sources())
     results = _grade(mini_engine, [bad, stub], tmp_path / "out")
     assert set(results) == {"surrogate", "stub"}
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "WEAKNESS: engine._import_modules does `error = reply.get('error') or {}` then `error.get(...)`; a child "
-    "that writes its own reply frame `{\"ok\": false, \"error\": \"x\"}` to --fd-out at import time makes it "
-    "raise AttributeError out of engine.grade: the batch stops. Fix: `if not isinstance(error, dict): error = {}`"))
 def test_non_dict_error_reply_at_import_does_not_crash_the_batch(mini_engine, tmp_path):
+    """A child that writes its own reply frame `{"ok": false, "error": "x"}` to --fd-out at import time.
+
+    Found by this suite: engine._import_modules called `error.get(...)` on the string: AttributeError
+    out of engine.grade stopped the batch."""
     bad = rt.write_submission(tmp_path / "subs" / "nondict", {"density.py": rt.NONDICT_ERROR_IMPORT})
     results = _grade(mini_engine, [bad], tmp_path / "out")
     assert "nondict" in results and results["nondict"]["score"] == 0
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "WEAKNESS: protocol.unpack catches only UnicodeDecodeError/ValueError from json.loads; a reply nested "
-    "200,000 deep raises RecursionError, which Sandbox.request does not turn into a SandboxError; at import "
-    "time (engine._import_modules) nothing catches it and the batch stops. Fix: catch RecursionError in "
-    "unpack (raise ProtocolError), and catch Exception around the import request"))
 def test_deeply_nested_reply_at_import_does_not_crash_the_batch(mini_engine, tmp_path):
+    """A reply frame whose JSON is nested 200,000 deep, written at import time.
+
+    Found by this suite: json.loads raised RecursionError, which was not a ProtocolError, and nothing
+    caught it around the import request: the batch stopped."""
     bad = rt.write_submission(tmp_path / "subs" / "deepjson", {"density.py": rt.DEEP_JSON_IMPORT})
     results = _grade(mini_engine, [bad], tmp_path / "out")
     assert "deepjson" in results and results["deepjson"]["score"] == 0
 
 
 @pytest.mark.parametrize("name", ["gradebook.csv", "scores.png"])
-@pytest.mark.xfail(strict=True, raises=IsADirectoryError, reason=(
-    "WEAKNESS: a submission named `gradebook.csv` (or `gradebook.csv.zip`, `scores.png`) gets the result "
-    "folder DIR/gradebook.csv/, and then writing the gradebook (or the histogram) over that folder raises "
-    "IsADirectoryError: the batch stops. Fix: reserve these names in batch.assign_names (e.g. suffix '-sub')"))
 def test_submission_named_like_a_batch_file_does_not_crash_the_batch(mini_engine, tmp_path, name):
+    """A submission called `gradebook.csv` (or `scores.png`, or a zip of that name).
+
+    Found by this suite: its result folder DIR/gradebook.csv/ then blocked writing the gradebook (or
+    the histogram): IsADirectoryError stopped the batch."""
     # Folders without graded files: no sandbox starts, the failure is in the reports alone.
     alice = (tmp_path / "subs" / "alice")
     alice.mkdir(parents=True)
@@ -95,11 +93,11 @@ def test_submission_named_like_a_batch_file_does_not_crash_the_batch(mini_engine
     assert (tmp_path / "out" / "gradebook.csv").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS: batch.assign_names gives `a/alice`, `b/alice`, `c/alice-2` the names alice, alice-2, alice-2: "
-    "the third overwrites the second's results (and a rerun skips it). A student who names a submission "
-    "`<classmate>-2` can replace the classmate's grade. Fix: loop until the candidate name is unused"))
 def test_distinct_submissions_get_distinct_result_folders(mini_engine, tmp_path):
+    """Submissions `a/alice`, `b/alice` and `c/alice-2`.
+
+    Found by this suite: they were named alice, alice-2, alice-2, so the third overwrote the second's
+    results: naming a submission `<classmate>-2` replaced the classmate's grade."""
     paths = []
     for parent, name in (("a", "alice"), ("b", "alice"), ("c", "alice-2")):
         folder = tmp_path / "subs" / parent / name

@@ -3,12 +3,16 @@
 Both are documented fallbacks: the child is not jailed, so it can read what its user can read. These
 tests grade a small batch in each mode (forced with AUTOGRADER_ISOLATION) and check what must still
 hold there (daemons are killed, the reference keeps full marks, results.json says the isolation was
-weaker), and record, as strict xfails, what does not (the reference can be read and run; the network
-is reachable). The attacks used here write no file: without the jail a write would land on the host.
+weaker) and what the engine now adds in privdrop mode (the reference and the hidden tests made
+unreadable, no network). What still does not hold is a strict xfail. The submissions are unpacked in a
+world-readable folder, as an instructor's usually are. The attacks used here write no file: without
+the jail a write would land on the host.
 """
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 import redteam_lib as rt
@@ -17,22 +21,26 @@ import redteam_lib as rt
 pytestmark = pytest.mark.slow
 
 
-def _batch(tmp_path_factory, mode: str):
-    base = tmp_path_factory.mktemp(f"redteam-{mode}")
-    return rt.run_attack_batch(base, rt.build_isolation_submissions, rt.MINI_HIDDEN, [rt.MINI_HIDDEN],
-                               isolation=mode)
+def _batch(mode: str):
+    base = Path(tempfile.mkdtemp(prefix=f"redteam-{mode}-"))
+    os.chmod(base, 0o755)  # like a class's submissions unpacked by `unzip`: readable by everyone
+    try:
+        return rt.run_attack_batch(base, rt.build_isolation_submissions, rt.MINI_HIDDEN, [rt.MINI_HIDDEN],
+                                   isolation=mode)
+    finally:
+        rt.rmtree(base)
 
 
 @pytest.fixture(scope="module")
-def privdrop_batch(tmp_path_factory):
+def privdrop_batch():
     if os.geteuid() != 0:
-        pytest.skip("privdrop isolation needs root (setpriv to uid 65534)")
-    return _batch(tmp_path_factory, "privdrop")
+        pytest.skip("privdrop isolation needs root (setpriv to another uid)")
+    return _batch("privdrop")
 
 
 @pytest.fixture(scope="module")
-def process_batch(tmp_path_factory):
-    return _batch(tmp_path_factory, "process")
+def process_batch():
+    return _batch("process")
 
 
 @pytest.mark.parametrize("mode", ["privdrop", "process"])
@@ -54,21 +62,21 @@ def test_process_mode_says_so_in_the_results(process_batch):
         assert "(graded with process isolation only)" in result["output"], attack
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS (privdrop): the child runs as nobody but sees the whole filesystem; a checkout with the usual "
-    "umask 022 leaves solutions/ and the hidden tests world-readable, so a submission can exec the reference "
-    "and earn full marks. Fix: in privdrop mode refuse to grade (or chmod o-rwx) while the solution and hidden "
-    "folders, or any folder above them, are readable by others; Gradescope's setup.sh already does this"))
 def test_privdrop_child_cannot_run_the_reference(privdrop_batch):
+    """A submission that execs solutions/week1_mle_sampling/<module>.py in privdrop mode.
+
+    Found by this suite: with the usual umask 022 the reference was world-readable and earned full
+    marks; the engine now removes other users' access to solutions/ and autograder/weeks/ (a
+    lasting chmod o-rwx on this checkout, with a warning)."""
     gains = rt.gains_over(privdrop_batch.result("steal_reference"), privdrop_batch.result("stub"))
     assert not gains, f"the reference thief scored: {gains}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS (privdrop): no network namespace: the child reaches the grader's loopback services (and the "
-    "internet where there is one). Fix: `unshare --net` works without mount namespaces in most containers; "
-    "else document it next to the privdrop warning"))
 def test_privdrop_child_has_no_network(privdrop_batch):
+    """TCP connections from the child to a listener on the grader's 127.0.0.1, in privdrop mode.
+
+    Found by this suite: privdrop had no network namespace; it now runs the child under
+    `unshare --net` where that works."""
     assert privdrop_batch.tcp_connections == 0, "the child connected to the host's 127.0.0.1 listener"
 
 
@@ -79,3 +87,14 @@ def test_privdrop_child_has_no_network(privdrop_batch):
 def test_process_child_cannot_run_the_reference(process_batch):
     gains = rt.gains_over(process_batch.result("steal_reference"), process_batch.result("stub"))
     assert not gains, f"the reference thief scored: {gains}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "WEAKNESS (privdrop): the child runs under another uid but sees the whole filesystem, and the class's "
+    "submissions are usually world-readable: a submission can exec a classmate's files (here the reference "
+    "folder graded in the same batch) and earn their marks. protect() covers solutions/ and autograder/weeks/ "
+    "only. Fix: in privdrop mode also remove other users' access to each submission path (and the output "
+    "folder), or copy every submission into a root-only staging folder before the first child starts"))
+def test_privdrop_child_cannot_copy_another_submission(privdrop_batch):
+    gains = rt.gains_over(privdrop_batch.result("copycat"), privdrop_batch.result("stub"))
+    assert not gains, f"the copycat scored: {gains}"

@@ -46,7 +46,7 @@ def start_a_thread():
         return str(exc)
 
 def children_holding_memory(n, size):
-    """n children that each touch `size` bytes; the total resident memory of those still alive."""
+    """n children that each touch `size` bytes; the memory of this process and of the children still alive."""
     import select
     r, w = os.pipe()
     pids = []
@@ -58,14 +58,15 @@ def children_holding_memory(n, size):
             time.sleep(600)
             os._exit(0)
         pids.append(pid)
-    ready, deadline = 0, time.monotonic() + 30
+    ready, deadline = 0, time.monotonic() + 10
     while ready < n and select.select([r], [], [], max(deadline - time.monotonic(), 0))[0]:
         ready += len(os.read(r, n))
+    # Proportional set sizes (shared pages divided among their users) add up to the memory really used.
     total = 0
-    for pid in pids:  # a child killed for memory (a cgroup's OOM killer) counts 0
+    for pid in pids + [os.getpid()]:  # a child killed for memory (a cgroup's OOM killer) counts 0
         try:
-            with open(f"/proc/{pid}/status") as f:
-                total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS"))
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
         except OSError:
             pass
     return total
@@ -106,12 +107,12 @@ def _victim_in_another_grader(module: Path) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS: every sandbox runs as uid 65534 and RLIMIT_NPROC (64) counts all of that user's processes "
-    "on the machine: with --workers 2, a submission that forks up to the limit stops the other worker's "
-    "submission from starting any thread or process. Fix: one uid per grader process (or worker slot), "
-    "or a pids cgroup per sandbox"))
 def test_a_fork_bomb_does_not_starve_another_worker(attack_module):
+    """A sandbox that forks until refused, while another grader process starts a sandbox of its own.
+
+    Found by this suite: every sandbox ran as uid 65534, whose RLIMIT_NPROC counts every process of
+    that user, so with --workers 2 one submission's fork bomb stopped the other worker's submission
+    from starting any thread. Each grader process now has its own sandbox uid (and a pids cgroup)."""
     from autograder.sandbox import Sandbox
 
     assert _victim_in_another_grader(attack_module["density.py"]) == "started"
@@ -123,18 +124,18 @@ def test_a_fork_bomb_does_not_starve_another_worker(attack_module):
             "the other worker's sandbox could not start a thread"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS: the memory limit is RLIMIT_AS of each process; a submission's children each get the full "
-    "limit, so one submission can hold processes x limit (64 x 6 GiB) of memory and take the machine down. "
-    "Fix: a memory cgroup per sandbox (memory.max / memory.limit_in_bytes), or a far lower process limit"))
 def test_memory_limit_bounds_the_whole_submission(attack_module):
+    """Three children that each touch 700 MB, under a 1.5 GiB limit.
+
+    Found by this suite: RLIMIT_AS bounds one process, so a submission could hold processes x limit
+    (64 x 6 GiB). The sandbox's cgroup now bounds them together, where root has cgroups."""
     from autograder.sandbox import Limits, Sandbox, SandboxError
 
     limit = 3 << 29  # 1.5 GiB: the child runtime with torch needs about 0.6 GiB of address space
     fields = {f.name for f in dataclasses.fields(Limits)}
     limits = Limits(memory_bytes=limit, **{k: limit for k in ("group_memory_bytes",) if k in fields})
     with Sandbox(attack_module, ["density"], limits) as sandbox:
-        try:  # three children, each touching 700 MB (under the per-process limit): 2.1 GB in all
+        try:  # three children, each touching 700 MB (under the per-process limit): 2.1 GB and more in all
             resident = _call(sandbox, "children_holding_memory", 3, 700_000_000)
         except SandboxError:
             resident = 0  # the whole sandbox was stopped: bounded

@@ -44,6 +44,7 @@ def sample_categorical_chi_square(sub, ref):
         got = check.tensor(sub.without(*NO_LIBRARY_SAMPLERS).sampling.sample_categorical(probs, n), shape=(n,),
                            dtype=torch.int64, what=f"sample_categorical ({probs.dtype})")
         check.true(bool(((got >= 0) & (got < len(probs))).all()), "sample_categorical drew a value outside [0, K)")
+        check.show_bars(torch.bincount(got, minlength=len(probs)), probs, f"{n} draws of sample_categorical")
         # Pearson chi-square with K-1 degrees of freedom (expected counts >= 1000); two cases share 1e-6.
         check.chi_square(torch.bincount(got, minlength=len(probs)), probs.to(F64), p_fail=5e-7,
                          what=f"frequencies of {n} draws ({probs.dtype})")
@@ -99,6 +100,7 @@ def rejection_sample_beta(sub, ref):
     samples, rate = check.sequence(result, 2, what="rejection_sample(...)")
     samples = check.tensor(samples, shape=(s,), what="the accepted samples")
     rate = check.number(rate, what="the acceptance rate")
+    check.show_histogram(samples, stats.beta(2, 5).pdf, "accepted samples over the Beta(2, 5) target")
     # KS against the exact Beta(2, 5) CDF (exact p-value) and the rate bound share p_fail = 1e-6.
     check.ks(samples, stats.beta(2, 5).cdf, p_fail=5e-7, what="the accepted samples (target Beta(2, 5))")
     _check_acceptance_rate(rate, 1 / 3, s, p_fail=5e-7)
@@ -164,6 +166,9 @@ def metropolis_hastings_keeps_target_invariant(sub, ref):
     # each coordinate against the exact marginal CDF (two checks share p_fail = 1e-6).
     for i in range(2):
         cdf = _mixture_marginal_cdf([mu[i] for mu in means], weights, std)
+        marginal = [mu[i] for mu in means]
+        check.show_histogram(chain[-1, :, i], lambda g, m=marginal: sum(
+            w * stats.norm(mu, std).pdf(g) for w, mu in zip(weights, m)), f"coordinate {i} after 2 steps vs the target")
         check.ks(chain[-1, :, i], cdf, p_fail=5e-7, what=f"coordinate {i} of the chains after 2 steps from the target")
 
 
@@ -224,6 +229,7 @@ def langevin_stationary_variance(sub, ref):
     got = check.tensor(sub.sampling.langevin(sub.fixture("gaussian_score", mean=[0.0], cov=[[1.0]]), x0, steps, h),
                        shape=(c, 1), dtype=F64, what="langevin(...) final states (float64)")
     var = (1 / (1 - h / 2)) * (1 - (1 - h) ** (2 * steps))
+    check.show_histogram(got, stats.norm(0, math.sqrt(var)).pdf, f"final states vs N(0, 1/(1 - h/2)), h = {h}")
     # Final states of C independent chains: i.i.d. N(0, var). Known mean 0: C s²/var ~ chi²(C), and
     # the mean is N(0, var / C); two checks share p_fail = 1e-6.
     check.variance_chi2(got, var, mean=0.0, p_fail=5e-7, what="the variance of the final states")
