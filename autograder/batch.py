@@ -51,6 +51,12 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(out_dir, 0o750)  # other students' grades are no one else's business
+    from autograder.sandbox import isolation_mode, protect
+
+    if isolation_mode() == "privdrop":
+        # No filesystem jail: a child could exec a classmate's submission (folders unpacked by `unzip` are
+        # world-readable). Hide them all before the first child starts.
+        protect([Path(p) for p in paths])
     names = assign_names(paths)
     todo = [(p, n) for p, n in zip(paths, names) if force or not (out_dir / n / "results.json").exists()]
     skipped = len(paths) - len(todo)

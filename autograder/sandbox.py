@@ -222,6 +222,7 @@ class Sandbox:
         self.proc: subprocess.Popen | None = None
         self.tmp: Path | None = None
         self.starts = 0
+        self._next_id = 0
         self._output = bytearray()
         self._output_dropped = 0
         self._lock = threading.Lock()
@@ -373,18 +374,23 @@ class Sandbox:
         if not self.alive:
             self.start()
         deadline = time.monotonic() + timeout
+        self._next_id += 1
+        message = {**message, "id": self._next_id}
         try:
             _write_until(self.req_w, protocol.pack(message, arrays), deadline)
-            header = _read_until(self.resp_r, protocol.HEADER.size, deadline)
-            json_len, blob_len = protocol.HEADER.unpack(header)
-            if json_len > protocol.MAX_JSON_BYTES or blob_len > protocol.MAX_BLOB_BYTES:
-                raise protocol.ProtocolError("reply larger than the limit")
-            body = _read_until(self.resp_r, json_len, deadline)
-            blob = _read_until(self.resp_r, blob_len, deadline)
-            reply, reply_arrays = protocol.unpack(body, blob)
-            if not isinstance(reply.get("ok"), bool):
-                raise protocol.ProtocolError("reply without a status")
-            return reply, reply_arrays
+            for _ in range(16):  # frames written by stray student threads carry a stale id: skip a few
+                header = _read_until(self.resp_r, protocol.HEADER.size, deadline)
+                json_len, blob_len = protocol.HEADER.unpack(header)
+                if json_len > protocol.MAX_JSON_BYTES or blob_len > protocol.MAX_BLOB_BYTES:
+                    raise protocol.ProtocolError("reply larger than the limit")
+                body = _read_until(self.resp_r, json_len, deadline)
+                blob = _read_until(self.resp_r, blob_len, deadline)
+                reply, reply_arrays = protocol.unpack(body, blob)
+                if not isinstance(reply.get("ok"), bool):
+                    raise protocol.ProtocolError("reply without a status")
+                if reply.get("id") == self._next_id:
+                    return reply, reply_arrays
+            raise protocol.ProtocolError("replies out of order")
         except TimeoutError:
             self.close()
             raise SandboxTimeout(f"no answer within {timeout:.0f} s (time limit); the process was killed") from None
@@ -499,6 +505,7 @@ def kill_tree(proc: subprocess.Popen, spare: set[int] = frozenset()) -> None:
     spare: children the grader already had before this sandbox started (never touched).
     """
     me = os.getpid()
+    adopted: set[int] = set()
     for _ in range(20):
         table = _process_table()
         victims = {proc.pid} if proc.poll() is None else set()
@@ -520,6 +527,7 @@ def kill_tree(proc: subprocess.Popen, spare: set[int] = frozenset()) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        adopted |= {pid for pid in victims - {proc.pid} if table.get(pid) == me}
         _reap_adopted(victims - {proc.pid})
         try:
             proc.wait(timeout=5)
@@ -528,6 +536,19 @@ def kill_tree(proc: subprocess.Popen, spare: set[int] = frozenset()) -> None:
         if not (victims - {proc.pid}):
             break
         time.sleep(0.01)
+    # The PID namespace's init, re-parented to us when `unshare` died, exits only once its whole namespace
+    # is torn down, which can outlast the loop above (a fork bomb, a loaded machine). Unreaped, it stays a
+    # zombie of this grader process for the rest of the batch (it is in `spare` of every later sandbox),
+    # holding a PID and one of the sandbox uid's RLIMIT_NPROC slots. It was SIGKILLed: wait for it.
+    deadline = time.monotonic() + 10
+    for pid in adopted:
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+            except ChildProcessError:
+                break
+            time.sleep(0.01)
 
 
 def children_of_me() -> set[int]:

@@ -79,12 +79,12 @@ class Runtime:
             message, arrays = p.unpack(body, blob)
             try:
                 value = self.handle_request(message, arrays)
-                reply = {"ok": True}
+                reply = {"ok": True, "id": message.get("id")}
                 out_arrays: list = []
                 reply["value"] = p.encode(value, out_arrays, self.register)
             except BaseException as exc:  # noqa: BLE001  (student code may raise anything, SystemExit too)
                 out_arrays = []
-                reply = {"ok": False, "error": describe(exc)}
+                reply = {"ok": False, "id": message.get("id"), "error": describe(exc)}
             p.write_all(self.fd_out, p.pack(reply, out_arrays))
 
     def handle_request(self, message: dict, arrays: dict):

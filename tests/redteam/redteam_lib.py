@@ -1244,7 +1244,10 @@ def build_isolation_submissions(ctx: Context) -> dict[str, Path]:
     """For the weaker isolation modes: the reference, a reference thief, daemons, a network probe, a snoop."""
     root = ctx.subs_root
     folders = [root / "reference"]
-    made = {"reference": write_submission(root / "reference", reference_sources()),
+    # The copycat comes first: grading starts it before its classmates, whose folders are then untouched.
+    made = {"copycat": write_submission(root / "copycat", {f: ctx.fill(t, folders) for f, t in
+                                                           stub_with({f: COPYCAT_IMPORT for f in GRADED}).items()}),
+            "reference": write_submission(root / "reference", reference_sources()),
             "stub": write_submission(root / "stub", stub_sources())}
     thief = {f: ctx.fill(t, folders) for f, t in stub_with({f: STEAL_REFERENCE_IMPORT for f in GRADED}).items()}
     made["steal_reference"] = write_submission(root / "steal_reference", thief)
@@ -1255,8 +1258,6 @@ def build_isolation_submissions(ctx: Context) -> dict[str, Path]:
                                                          stub_with({"density.py": daemons}).items()})
     made["network"] = write_submission(root / "network", {f: ctx.fill(t, folders) for f, t in
                                                          stub_with({"density.py": NETWORK}).items()})
-    made["copycat"] = write_submission(root / "copycat", {f: ctx.fill(t, folders) for f, t in
-                                                         stub_with({f: COPYCAT_IMPORT for f in GRADED}).items()})
     return made
 
 

@@ -89,12 +89,11 @@ def test_process_child_cannot_run_the_reference(process_batch):
     assert not gains, f"the reference thief scored: {gains}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WEAKNESS (privdrop): the child runs under another uid but sees the whole filesystem, and the class's "
-    "submissions are usually world-readable: a submission can exec a classmate's files (here the reference "
-    "folder graded in the same batch) and earn their marks. protect() covers solutions/ and autograder/weeks/ "
-    "only. Fix: in privdrop mode also remove other users' access to each submission path (and the output "
-    "folder), or copy every submission into a root-only staging folder before the first child starts"))
 def test_privdrop_child_cannot_copy_another_submission(privdrop_batch):
+    """A submission that execs a classmate's files (the reference folder graded in the same batch).
+
+    Found by this suite: in privdrop mode the child sees the whole filesystem and unpacked submissions are
+    usually world-readable; grade_many now removes other users' access to every submission path before the
+    first child starts."""
     gains = rt.gains_over(privdrop_batch.result("copycat"), privdrop_batch.result("stub"))
     assert not gains, f"the copycat scored: {gains}"
