@@ -87,6 +87,7 @@ notebooks: $(DATA_STAMP) ## Execute the instructor notebooks
 	$(PY) -m tools.notebooks run $(if $(FAST),--fast,)
 
 gradebook: $(DATA_STAMP) ## Merge autograder and nbgrader grades
+	@test -d $(OUT) || $(MAKE) --no-print-directory grade
 	$(PY) -m tools.gradebook --grades $(OUT)
 
 gradescope: $(STAMP)

@@ -1,27 +1,29 @@
 """The sandboxed child process that runs student code, and the one pipe protocol to talk to it.
 
-Two isolation modes, chosen once per grader process:
+Three isolation modes, chosen once per grader process:
 
-* **namespace** (the grader is root, as on Gradescope and in CI): util-linux only. `unshare` gives the
-  child its own mount, network and PID namespaces; inside, a fresh tmpfs becomes the child's root
-  filesystem with only the system directories, the Python installation and the submission's working
-  directory bound into it (read-only but for the working directory). The repository, the hidden
-  tests, the reference solutions, the grader's output and every other user's files simply do not exist
-  there. `chroot` into it, then `setpriv` drops to `nobody` (uid 65534) with no capabilities and
-  `no_new_privs`. There is no network interface but loopback (down), and when the child's main process
-  dies the kernel kills everything else in its PID namespace, daemons included.
-* **privdrop** (root, but no mount namespaces, as in some containers): the same child, dropped to
-  `nobody` by `setpriv` before it runs, with the grader's folders protected by their permissions
-  (the Gradescope `setup.sh` makes its source folder readable by root only).
+* **namespace** (root with mount namespaces, as in CI): util-linux only. `unshare` gives the child
+  its own mount, network and PID namespaces; inside, a fresh tmpfs becomes its root filesystem with
+  only the system directories and the Python installation (read-only) and a capped tmpfs working
+  directory holding the submission. The repository, the hidden tests, the reference, the grades and
+  every other user's files do not exist there. `chroot` into it, then `setpriv` drops to an
+  unprivileged uid of the grader process's own (like `nobody`, but never shared by two concurrent
+  sandboxes), with no capabilities and `no_new_privs`. The network namespace has only loopback (down);
+  when the child's main process dies, the kernel kills everything else in its PID namespace.
+* **privdrop** (root without mount namespaces, as in some containers): the same child, dropped to
+  its own uid by `setpriv` (and in its own network namespace where `unshare --net` works), with the
+  grader's folders and the submissions protected by their permissions (`protect`; the Gradescope
+  `setup.sh` also makes its source folder readable by root only).
 * **process** (not root, e.g. an instructor's laptop): a child process in its own session with the
   same resource limits and scrubbed environment, in a temporary directory. It can read what the
   grader's user can read; the grader says so in one warning line.
 
-In both modes the child gets rlimits (CPU seconds, address space, file size, open files, no core
-files, and in namespace mode a process count), one torch thread, a scrubbed environment, a wall-clock
-deadline on every call, and a capped capture of its stdout/stderr. The grader kills the child's whole
-process tree (and any orphan adopted by the grader as child subreaper) when a call times out, when the
-child crashes, and at the end of each submission.
+In every mode the child gets rlimits (CPU seconds, address space, file size, open files, no core
+files, and outside process mode a process count), one torch thread, a scrubbed environment, a
+wall-clock deadline on every call, and a capped capture of its stdout/stderr. As root, a cgroup also
+bounds the memory and the number of processes of the whole sandbox. The grader kills the child's
+whole process tree (and any orphan adopted by the grader as child subreaper) when a call times out,
+when the child crashes, and at the end of each submission.
 """
 from __future__ import annotations
 
