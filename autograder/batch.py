@@ -62,7 +62,8 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     skipped = len(paths) - len(todo)
     if skipped:
         print(f"{skipped} submission(s) already graded in {out_dir} (use --force to regrade)")
-    bar = tqdm(total=len(todo), desc=f"grading {week.folder}", unit="submission", disable=not progress)
+    bar = tqdm(total=len(todo), desc=f"grading {week.folder}", unit="submission",
+               disable=None if progress else True)  # None: no bar when not on a terminal (CI logs)
     if workers <= 1 or len(todo) <= 1:
         for path, name in todo:
             bar.set_postfix_str(name)

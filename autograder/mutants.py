@@ -81,7 +81,7 @@ def run_mutants(week: Week, only: list[str] | None = None, workers: int = 2, see
     with _pool(workers) as pool:
         futures = [pool.submit(_grade_mutant, week.folder, m, seed) for m in mutants]
         for future in tqdm(concurrent.futures.as_completed(futures), total=len(futures),
-                           desc=f"mutants {week.folder}", unit="mutant"):
+                           desc=f"mutants {week.folder}", unit="mutant", disable=None):
             rows.append(future.result())
     order = {m.id: i for i, m in enumerate(mutants)}
     return sorted(rows, key=lambda r: order[r[0]]), mutants
@@ -128,7 +128,7 @@ def sweep(week: Week, folder: Path, seeds: list[int], label: str, workers: int =
     with _pool(workers) as pool:
         futures = [pool.submit(_grade_folder, week.folder, str(folder), s) for s in seeds]
         for future in tqdm(concurrent.futures.as_completed(futures), total=len(futures),
-                           desc=f"{label} {week.folder}", unit="seed"):
+                           desc=f"{label} {week.folder}", unit="seed", disable=None):
             rows.append(future.result())
     return sorted(rows)
 
