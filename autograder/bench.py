@@ -15,6 +15,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import types
@@ -69,9 +71,11 @@ def in_process_time(week) -> float:
     return time.perf_counter() - started
 
 
-def batch_time(week, workers: int, copies: int = 4) -> float:
-    from autograder import batch
+BATCH = 8  # submissions per throughput run
 
+
+def batch_time(week, workers: int, copies: int = BATCH) -> float:
+    """Wall time of the real command, from a cold start: `python -m autograder grade … --workers N`."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i in range(copies):
@@ -79,9 +83,20 @@ def batch_time(week, workers: int, copies: int = 4) -> float:
             folder.mkdir()
             for f in week.graded_files:
                 (folder / f).write_bytes((week.solution_dir / f).read_bytes())
-            paths.append(folder)
+            paths.append(str(folder))
         started = time.perf_counter()
-        batch.grade_many(week, paths, Path(tmp) / "out", workers=workers, progress=False)
+        subprocess.run([sys.executable, "-m", "autograder", "grade", week.folder, *paths, "--out",
+                        str(Path(tmp) / "out"), "--workers", str(workers)], check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def child_start_time() -> float:
+    """Seconds from nothing to a child runtime that answers (namespace set-up, Python, torch)."""
+    from autograder.sandbox import Sandbox
+
+    started = time.perf_counter()
+    with Sandbox({}, []) as sandbox:
+        sandbox.request({"op": "ping"}, [], 120)
         return time.perf_counter() - started
 
 
@@ -96,6 +111,7 @@ def main(out: Path, repeats: int = 5) -> int:
             times.append(time.perf_counter() - started)
             score = (result.score, result.max_score)
         local = in_process_time(week)
+        start = statistics.median(child_start_time() for _ in range(3))
         one, two = batch_time(week, 1), batch_time(week, 2)
         rows.append({
             "week": week.folder, "tests": len(engine.select_tests(week)),
@@ -104,7 +120,8 @@ def main(out: Path, repeats: int = 5) -> int:
             "grade_seconds_all": [round(t, 2) for t in times],
             "in_process_seconds": round(local, 2),
             "overhead_seconds": round(statistics.median(times) - local, 2),
-            "batch4_workers1_seconds": round(one, 2), "batch4_workers2_seconds": round(two, 2),
+            "child_start_seconds": round(start, 2),
+            f"batch{BATCH}_workers1_seconds": round(one, 2), f"batch{BATCH}_workers2_seconds": round(two, 2),
             "speedup_workers2": round(one / two, 2),
         })
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
@@ -114,14 +131,18 @@ def main(out: Path, repeats: int = 5) -> int:
     (out / "results.json").write_text(json.dumps({"meta": meta, "weeks": rows}, indent=2) + "\n")
     lines = [f"# Grading benchmark\n\n{meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, "
              f"torch {meta['torch']}, isolation: {meta['isolation']}.\n",
-             "| week | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
-             "4 subs, 1 worker (s) | 4 subs, 2 workers (s) | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"| week | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
+             f"of which child start (s) | {BATCH} subs, 1 worker (s) | {BATCH} subs, 2 workers (s) | speed-up |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['week']} | {r['tests']} | {r['reference_score']:g}/{r['max_score']:g} | "
                      f"{r['grade_seconds_median']} | {r['in_process_seconds']} | {r['overhead_seconds']} | "
-                     f"{r['batch4_workers1_seconds']} | {r['batch4_workers2_seconds']} | {r['speedup_workers2']}× |")
-    lines.append("\nTargets: at most 60 s to grade one submission, at most 2 s of harness overhead, "
+                     f"{r['child_start_seconds']} | {r[f'batch{BATCH}_workers1_seconds']} | "
+                     f"{r[f'batch{BATCH}_workers2_seconds']} | {r['speedup_workers2']}× |")
+    lines.append("\nOverhead is the end-to-end time minus the same tests run in this (warm) process: it includes "
+                 "the child's start (namespace, Python, torch) and the first optimizer step's import of "
+                 "torch._dynamo in each fresh child. Throughput runs are the real CLI from a cold start.\n\n"
+                 "Targets: at most 60 s to grade one submission, at most 2 s of harness overhead, "
                  "and a speed-up of at least 1.6× with 2 workers.\n")
     (out / "results.md").write_text("\n".join(lines))
     print("\n".join(lines))
