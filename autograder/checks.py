@@ -173,10 +173,13 @@ def estimate_z(value: float, expected: float, standard_error: float, p_fail: flo
 
 def chi_square(counts: torch.Tensor | np.ndarray, probs: torch.Tensor | np.ndarray, p_fail: float = MAX_P_FAIL,
                what: str = "the sample frequencies", min_expected: float = 5.0) -> None:
-    """Pearson chi-square goodness of fit of counts (K,) to probabilities (K,).
+    """Pearson chi-square goodness of fit of counts (K,) to probabilities (K,), two-sided.
 
     Cells with zero probability must have zero counts. The chi-square(K-1) approximation is used
     where every expected count is at least `min_expected` (the usual rule); tests size n for that.
+    Both tails fail, with p_fail/2 each: a statistic far too small means counts that match the
+    probabilities better than random draws can (a deterministic "quota" sampler, evenly spaced
+    uniforms), which is as wrong as a poor fit.
     """
     c = np.asarray(counts, dtype=np.float64).ravel()
     p = np.asarray(probs, dtype=np.float64).ravel()
@@ -194,7 +197,12 @@ def chi_square(counts: torch.Tensor | np.ndarray, probs: torch.Tensor | np.ndarr
     df = len(p) - 1
     if df == 0:
         return
-    limit = float(stats.chi2.isf(_p(p_fail), df))
+    limit = float(stats.chi2.isf(_p(p_fail) / 2, df))
+    floor = float(stats.chi2.ppf(p_fail / 2, df))
+    if statistic < floor:
+        raise CheckFailed(f"{what} match the target probabilities too exactly to be random draws: chi-square = "
+                          f"{statistic:.2g} with {df} degrees of freedom, below {floor:.2g} (false-failure probability "
+                          f"{p_fail:.0e}); are the uniforms evenly spaced instead of random?")
     if not statistic <= limit:
         worst = int(np.argmax(np.abs(c - expected) / np.sqrt(expected)))
         raise CheckFailed(f"{what} do not match the target distribution: chi-square = {statistic:.1f} with {df} "
