@@ -101,12 +101,20 @@ def isolation_mode() -> str:
             capture_output=True, timeout=30)
         if probe.returncode == 0:
             return "namespace"
-        warnings.warn("autograder: no mount namespaces here: student code runs as nobody, without a "
-                      "filesystem jail", RuntimeWarning, stacklevel=2)
+        _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail")
         return "privdrop"
-    warnings.warn("autograder: not root (or no mount namespaces): student code runs in limited child "
-                  "processes without a filesystem jail or a separate user", RuntimeWarning, stacklevel=2)
+    _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user")
     return "process"
+
+
+def _warn(message: str) -> None:
+    """One line on stderr (a RuntimeWarning, so that tests can filter it)."""
+    shown = warnings.formatwarning
+    warnings.formatwarning = lambda msg, *args, **kwargs: f"autograder: warning: {msg}\n"
+    try:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    finally:
+        warnings.formatwarning = shown
 
 
 def protect(paths) -> None:
@@ -122,8 +130,8 @@ def protect(paths) -> None:
         except FileNotFoundError:
             continue
     if changed:
-        warnings.warn("autograder: removed access for other users from " + ", ".join(changed) +
-                      " (student code runs as another user that must not read them)", RuntimeWarning, stacklevel=2)
+        _warn("removed access for other users from " + ", ".join(changed) +
+              " (student code runs as another user that must not read them)")
 
 
 _SUBREAPER_SET = False
