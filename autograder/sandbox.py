@@ -1,6 +1,6 @@
 """The sandboxed child process that runs student code, and the one pipe protocol to talk to it.
 
-Three isolation modes, chosen once per grader process:
+Four isolation modes, the strongest that works, chosen once per grader process:
 
 * **namespace** (root with mount namespaces, as in CI): util-linux only. `unshare` gives the child
   its own mount, network and PID namespaces; inside, a fresh tmpfs becomes its root filesystem with
@@ -14,7 +14,11 @@ Three isolation modes, chosen once per grader process:
   its own uid by `setpriv` (and in its own network namespace where `unshare --net` works), with the
   grader's folders and the submissions protected by their permissions (`protect`; the Gradescope
   `setup.sh` also makes its source folder readable by root only).
-* **process** (not root, e.g. an instructor's laptop): a child process in its own session with the
+* **userns** (not root, e.g. an instructor's laptop, where the kernel allows unprivileged user
+  namespaces): the same jail, built inside `unshare --user --map-root-user`; the child keeps the
+  grader's own uid (root inside the namespace) with every capability dropped. No cgroup, no uid of
+  its own (so no process-count limit).
+* **process** (not root, no user namespaces): a child process in its own session with the
   same resource limits and scrubbed environment, in a temporary directory. It can read what the
   grader's user can read; the grader says so in one warning line.
 
@@ -50,6 +54,7 @@ from autograder.runtime import protocol
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("child.py", "protocol.py", "fixtures.py")
 NOBODY = 65534
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 UID_BASE = 2_000_000  # sandbox uids: UID_BASE + the grader process's pid, never shared by two live graders
 
 
@@ -90,9 +95,10 @@ class SandboxCrash(SandboxError):
 # ---------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
 def isolation_mode() -> str:
-    """'namespace' when root and util-linux can build the jail, else 'process' (with one warning)."""
+    """'namespace' as root with mount namespaces, 'userns' without root where unprivileged user
+    namespaces allow the same jail, else 'privdrop' (root) or 'process' (with one warning line)."""
     forced = os.environ.get("AUTOGRADER_ISOLATION")
-    if forced in ("namespace", "privdrop", "process"):
+    if forced in ("namespace", "userns", "privdrop", "process"):
         return forced
     if os.geteuid() == 0 and all(shutil.which(t) for t in ("unshare", "setpriv", "chroot", "mount")):
         probe = subprocess.run(
@@ -103,6 +109,13 @@ def isolation_mode() -> str:
             return "namespace"
         _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail")
         return "privdrop"
+    if all(shutil.which(t, path=SYSTEM_PATH) for t in ("unshare", "chroot", "mount")):
+        probe = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--propagation",
+             "private", "/bin/sh", "-c", "mount -t tmpfs probe /tmp"], capture_output=True, timeout=30,
+            env={"PATH": SYSTEM_PATH})
+        if probe.returncode == 0:
+            return "userns"
     _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user")
     return "process"
 
@@ -227,7 +240,9 @@ class Sandbox:
         self.modules = list(modules)
         self.limits = limits or Limits()
         self.mode = isolation_mode()
-        self.uid = sandbox_uid() if self.mode != "process" else os.getuid()
+        self.jailed = self.mode in ("namespace", "userns")  # a private root filesystem
+        # The child's uid: its own when root can give it one; inside a user namespace, the mapped root.
+        self.uid = {"namespace": sandbox_uid(), "privdrop": sandbox_uid(), "userns": 0}.get(self.mode, os.getuid())
         self.cgroup: Cgroup | None = None
         self.proc: subprocess.Popen | None = None
         self.tmp: Path | None = None
@@ -268,7 +283,7 @@ class Sandbox:
                 os.chown(path, self.uid, self.uid)
             os.chmod(work, 0o700)
             os.chmod(self.tmp, 0o711)
-        if self.mode == "namespace":
+        if self.jailed:
             argv = self._namespace_argv(req_r, resp_w)
             cwd = "/"
         elif self.mode == "privdrop":
@@ -280,13 +295,12 @@ class Sandbox:
         else:
             argv = self._child_argv(req_r, resp_w, str(runtime), str(work))
             cwd = str(work)
-        if self.mode != "process":
+        if self.mode in ("namespace", "privdrop"):
             self.cgroup = Cgroup.create(f"dgm-sandbox-{os.getpid()}-{self.starts}",
                                         self.limits.group_memory_bytes, self.limits.processes)
             if self.cgroup is not None:
                 argv = self.cgroup.wrap(argv)
-        env = scrubbed_env(home="/sandbox" if self.mode == "namespace" else str(work),
-                           tmp="/tmp" if self.mode == "namespace" else str(self.tmp))
+        env = scrubbed_env(home="/sandbox" if self.jailed else str(work), tmp="/tmp" if self.jailed else str(self.tmp))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w), cwd=cwd,
                                      env=env, start_new_session=True)
@@ -300,7 +314,8 @@ class Sandbox:
     def _child_argv(self, fd_in: int, fd_out: int, runtime: str, work: str) -> list[str]:
         limits = {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
                   "file_bytes": self.limits.file_bytes, "open_files": self.limits.open_files,
-                  "processes": self.limits.processes if self.mode != "process" else 0}
+                  # RLIMIT_NPROC counts every process of the real uid: only meaningful with a uid of its own.
+                  "processes": self.limits.processes if self.mode in ("namespace", "privdrop") else 0}
         return [sys.executable, "-I", "-S", "-B", "-u", f"{runtime}/child.py", "--fd-in", str(fd_in),
                 "--fd-out", str(fd_out), "--workdir", work, "--modules", ",".join(self.modules),
                 "--site", sysconfig.get_paths()["purelib"], "--limits", json.dumps(limits)]
@@ -340,8 +355,13 @@ class Sandbox:
         for p in python_dirs:
             lines += [f'mkdir -p "$R"{_quote(p)}', f'mount --bind {_quote(p)} "$R"{_quote(p)}',
                       f'mount -o remount,bind,ro,nosuid,nodev "$R"{_quote(p)}']
-        lines.append(f'exec chroot "$R" /usr/bin/setpriv {" ".join(_setpriv_args(self.uid))} -- {child}')
-        return ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
+        if self.mode == "userns":  # only our own uid is mapped (to 0): keep it, drop every capability
+            drop = ["--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+            user = ["--user", "--map-root-user"]
+        else:
+            drop, user = _setpriv_args(self.uid), []
+        lines.append(f'exec chroot "$R" /usr/bin/setpriv {" ".join(drop)} -- {child}')
+        return ["unshare", *user, "--mount", "--net", "--pid", "--fork", "--propagation", "private",
                 "--kill-child", "/bin/sh", "-c", "\n".join(lines)]
 
     def _drain(self, stream) -> None:
@@ -447,7 +467,7 @@ def _describe_exit(code: int | None) -> str:
 
 
 def scrubbed_env(home: str, tmp: str) -> dict[str, str]:
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": tmp, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+    env = {"PATH": SYSTEM_PATH, "HOME": home, "TMPDIR": tmp, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # numerical correctness on some CPUs

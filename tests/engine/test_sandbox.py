@@ -1,5 +1,6 @@
 """The sandbox: calls as data, restarts after crashes and timeouts, limits, isolation modes."""
 import os
+import subprocess
 import time
 
 import pytest
@@ -34,15 +35,27 @@ def call(sandbox, target, *args, timeout=30):
     return reply, (protocol.decode(reply["value"], reply_arrays) if reply["ok"] else None)
 
 
-@pytest.fixture(params=["auto", "process"])
-def sandbox(request, tmp_path):
+def force_mode(monkeypatch, mode):
+    """Run a test under one isolation mode ('auto' keeps what this machine gives)."""
+    if mode != "auto":
+        monkeypatch.setenv("AUTOGRADER_ISOLATION", mode)
+    isolation_mode.cache_clear()
+
+
+@pytest.fixture(params=["auto", "userns", "process"])
+def sandbox(request, tmp_path, monkeypatch):
+    if request.param == "userns" and not USERNS:
+        pytest.skip("unprivileged user namespaces are not available here")
+    force_mode(monkeypatch, request.param)
     (tmp_path / "student.py").write_text(STUDENT)
     box = Sandbox({"student.py": tmp_path / "student.py"}, ["student"],
                   Limits(memory_bytes=3 << 30, output_bytes=1000))
-    if request.param == "process":
-        box.mode = "process"
     yield box
     box.close()
+    isolation_mode.cache_clear()
+
+
+USERNS = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True).returncode == 0
 
 
 def test_round_trip_and_output_capture(sandbox):
@@ -89,9 +102,13 @@ def test_only_graded_modules_and_public_names(sandbox):
         assert not reply["ok"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or isolation_mode() != "namespace",
-                    reason="the filesystem jail and the unprivileged user need root and mount namespaces")
-def test_namespace_jail_hides_the_repository(tmp_path):
+@pytest.mark.parametrize("mode", ["namespace", "userns"])
+def test_jail_hides_the_repository(tmp_path, monkeypatch, mode):
+    if mode == "namespace" and (os.geteuid() != 0 or isolation_mode() != "namespace"):
+        pytest.skip("the namespace jail needs root and mount namespaces")
+    if mode == "userns" and not USERNS:
+        pytest.skip("unprivileged user namespaces are not available here")
+    force_mode(monkeypatch, mode)
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     secrets = [os.path.join(repo, "solutions"), os.path.join(repo, "autograder", "weeks"), str(tmp_path), "/root"]
     assert all(os.path.exists(p) for p in secrets[:3])
@@ -99,5 +116,8 @@ def test_namespace_jail_hides_the_repository(tmp_path):
     with Sandbox({"student.py": tmp_path / "student.py"}, ["student"]) as box:
         _, (uid, cwd, _) = call(box, "student.where")
         _, seen = call(box, "student.exists", secrets)
-    assert uid == sandbox_uid() and uid != 0 and cwd == "/sandbox"
+    isolation_mode.cache_clear()
+    # As root the child gets a uid of its own; in a user namespace it is the namespace's root (the
+    # grader's own uid outside), with every capability dropped.
+    assert uid == (sandbox_uid() if mode == "namespace" else 0) and cwd == "/sandbox"
     assert seen[:3] == [False, False, False]

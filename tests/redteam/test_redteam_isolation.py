@@ -81,9 +81,9 @@ def test_privdrop_child_has_no_network(privdrop_batch):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "KNOWN LIMITATION (process): without root the child can read everything the grader's user can, e.g. "
-    "/proc/<grader pid>/cwd/solutions/, and run the reference. The contract accepts this for laptops; an "
-    "unprivileged user namespace (`unshare --user --map-root-user --mount --net --pid`) would close it"))
+    "KNOWN LIMITATION (process, the last fallback): without root and without user namespaces the child can "
+    "read everything the grader's user can, e.g. /proc/<grader pid>/cwd/solutions/, and run the reference. "
+    "The contract accepts this for laptops; where the kernel allows it, the grader uses the userns jail instead"))
 def test_process_child_cannot_run_the_reference(process_batch):
     gains = rt.gains_over(process_batch.result("steal_reference"), process_batch.result("stub"))
     assert not gains, f"the reference thief scored: {gains}"
