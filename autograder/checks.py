@@ -157,20 +157,6 @@ def mean_z(samples: torch.Tensor, mean: float, variance: float, p_fail: float = 
                           f"(z = {z:.1f}; the threshold {limit:.1f} has a false-failure probability {p_fail:.0e})")
 
 
-def estimate_z(value: float, expected: float, standard_error: float, p_fail: float = MAX_P_FAIL,
-               what: str = "the estimate") -> None:
-    """Two-sided z-test of one estimate that is approximately normal with a known standard error.
-
-    For a mean of n i.i.d. terms, standard_error = sqrt(variance / n) (CLT); the test that calls it
-    says where the variance comes from.
-    """
-    z = (float(value) - expected) / standard_error
-    limit = z_threshold(p_fail)
-    if not abs(z) <= limit:
-        raise CheckFailed(f"{what} is {float(value):.4g}, expected {expected:.4g} ± {limit * standard_error:.2g} "
-                          f"(z = {z:.1f}; the threshold {limit:.1f} has a false-failure probability {p_fail:.0e})")
-
-
 def chi_square(counts: torch.Tensor | np.ndarray, probs: torch.Tensor | np.ndarray, p_fail: float = MAX_P_FAIL,
                what: str = "the sample frequencies", min_expected: float = 5.0) -> None:
     """Pearson chi-square goodness of fit of counts (K,) to probabilities (K,), two-sided.

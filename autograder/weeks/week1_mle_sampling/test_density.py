@@ -431,7 +431,7 @@ def kl_gaussian_matches_reference(sub, ref):
 
 @test(points=1, functions=["density.kl_monte_carlo"], timeout=30)
 def kl_monte_carlo_estimate(sub, ref):
-    """kl_monte_carlo is the sample mean of log p − log q, and agrees with the closed-form KL."""
+    """kl_monte_carlo is the sample mean of log p − log q over the given samples (float64 and float32)."""
     m0, m1 = [0.5, -1.0], [-0.5, 0.5]
     s0, s1 = [[1.0, 0.3], [0.3, 0.8]], [[2.0, -0.4], [-0.4, 1.5]]
     n = 20001
@@ -443,14 +443,6 @@ def kl_monte_carlo_estimate(sub, ref):
                        shape=(), dtype=F64, what="kl_monte_carlo (float64 samples)")
     check.close(got, ratio.mean(), atol=1e-12, rtol=1e-12, what="Monte-Carlo KL estimate (nats)",
                 why="float64 round-off of a mean over the same samples")
-    # Statistical check of the estimate against the closed form: the estimate is a mean of n i.i.d.
-    # log-ratios whose variance is estimated from the same 20,001 samples (relative error of the
-    # variance estimate ~ 1 %, negligible next to the z-bound); CLT, false-failure probability 1e-6.
-    kl = torch.distributions.kl_divergence(
-        torch.distributions.MultivariateNormal(torch.tensor(m0, dtype=F64), torch.tensor(s0, dtype=F64)),
-        torch.distributions.MultivariateNormal(torch.tensor(m1, dtype=F64), torch.tensor(s1, dtype=F64)))
-    check.estimate_z(got.item(), kl.item(), math.sqrt(ratio.var().item() / n), p_fail=1e-6,
-                     what="Monte-Carlo KL estimate against the closed form (nats)")
     # float32 samples: same estimate within float32 round-off.
     samples32 = samples.float()
     got32 = check.tensor(sub.density.kl_monte_carlo(sub.fixture("gaussian_log_prob", mean=m0, cov=s0),
