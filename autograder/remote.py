@@ -3,6 +3,7 @@
     sub.density.categorical_nll(logits, x)        -> plain data (tensors, floats, tuples, Records)
     sub.fixture("gaussian_log_prob", mean=..., cov=...)   -> a callable built in the child
     sub.without("torch.multinomial").sampling.sample_categorical(p, 10)
+    sub.call_fixture("train_likelihood", model, data, num_steps=200)   -> runs a public helper in the child
     model = sub.models.Critic(config)             -> a RemoteObject; model.forward(x) runs in the child
 """
 from __future__ import annotations
@@ -31,6 +32,13 @@ class Remote:
     def fixture(self, name: str, **kwargs: Any) -> protocol.FixtureRef:
         return protocol.FixtureRef(name, **kwargs)
 
+    def call_fixture(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the public helper `fixtures.<name>(*args, **kwargs)` in the child, for example a training
+        loop over a student's model (pass the RemoteObject). Student objects it returns come back as
+        RemoteObjects; everything else as plain data."""
+        return self._request({"op": "call_fixture", "name": str(name), "args": list(args),
+                              "kwargs": dict(kwargs)}, f"fixtures.{name}()")
+
     def without(self, *names: str) -> "Remote":
         view = Remote(self._sandbox, self._modules, self._disabled + tuple(names))
         view.deadline = self.deadline
@@ -47,7 +55,7 @@ class Remote:
         arrays: list = []
         for key in ("args", "kwargs"):
             if key in message:
-                message[key] = protocol.encode(message[key], arrays)
+                message[key] = protocol.encode(_unwrap_handles(message[key]), arrays)
         if self._disabled:
             message["disable"] = list(self._disabled)
         try:
@@ -144,4 +152,19 @@ def _wrap_handles(remote: Remote, value: Any, label: str) -> Any:
         return [_wrap_handles(remote, v, label) for v in value]
     if isinstance(value, dict):
         return {k: _wrap_handles(remote, v, label) for k, v in value.items()}
+    return value
+
+
+def _unwrap_handles(value: Any) -> Any:
+    """RemoteObjects passed as arguments travel as their handles (resolved to the object in the child)."""
+    if isinstance(value, RemoteObject):
+        return value.handle
+    if type(value) is tuple:
+        return tuple(_unwrap_handles(v) for v in value)
+    if type(value) is list:
+        return [_unwrap_handles(v) for v in value]
+    if type(value) is dict:
+        return {k: _unwrap_handles(v) for k, v in value.items()}
+    if isinstance(value, protocol.FixtureRef):
+        return protocol.FixtureRef(value.name, **_unwrap_handles(value.kwargs))
     return value

@@ -52,7 +52,7 @@ from pathlib import Path
 from autograder.runtime import protocol
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-RUNTIME_FILES = ("child.py", "protocol.py", "fixtures.py")
+RUNTIME_FILES = ("child.py", "protocol.py")  # plus the package fixtures/ (every .py in it)
 NOBODY = 65534
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 UID_BASE = 2_000_000  # sandbox uids: UID_BASE + the grader process's pid, never shared by two live graders
@@ -276,6 +276,9 @@ class Sandbox:
             shutil.copyfile(source, work / name)
         for name in RUNTIME_FILES:
             shutil.copyfile(RUNTIME_DIR / name, runtime / name)
+        (runtime / "fixtures").mkdir()
+        for source in sorted((RUNTIME_DIR / "fixtures").glob("*.py")):
+            shutil.copyfile(source, runtime / "fixtures" / source.name)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         if self.mode in ("namespace", "privdrop"):

@@ -31,7 +31,7 @@ def main() -> None:
 
     apply_limits(json.loads(args.limits))
     os.chdir(args.workdir)
-    # The submission first, then protocol.py and fixtures.py, then the installed packages.
+    # The submission first, then protocol.py and the fixtures package, then the installed packages.
     sys.path[:0] = [args.workdir, HERE]
     sys.path.append(args.site)
     import torch  # imported before any student code, so the thread settings hold
@@ -102,14 +102,18 @@ class Runtime:
             for hid in message.get("handles", []):
                 self.objects.pop(hid, None)
             return None
-        if op not in ("call", "call_method", "getattr"):
+        if op not in ("call", "call_method", "getattr", "call_fixture"):
             raise ValueError(f"unknown request {op!r}")
         args = self.protocol.decode(message.get("args", []), arrays, self.fixture, self.resolve)
         kwargs = self.protocol.decode(message.get("kwargs", {"__dict__": []}), arrays,
                                       self.fixture, self.resolve)
         if op == "getattr":
             return getattr(self.resolve(int(message["handle"])), public(message["name"]))
-        if op == "call_method":
+        if op == "call_fixture":  # a public helper run on the child's objects (e.g. a training loop)
+            import fixtures
+
+            target = getattr(fixtures, public(message["name"]))
+        elif op == "call_method":
             obj = self.resolve(int(message["handle"]))
             target = obj if message["name"] == "__call__" else getattr(obj, public(message["name"]))
         else:
@@ -125,7 +129,7 @@ class Runtime:
         return importlib.import_module(module_name)
 
     def fixture(self, name: str, kwargs: dict):
-        import fixtures  # the public fixtures module, copied next to this file
+        import fixtures  # the public fixtures package, copied next to this file
 
         return getattr(fixtures, public(name))(**kwargs)
 
