@@ -43,19 +43,61 @@ class LocalRemote:
     def fixture(self, name, **kwargs):
         return getattr(fixtures, name)(**kwargs)
 
+    def call_fixture(self, name, *args, **kwargs):
+        return _localize(getattr(fixtures, name))(*args, **kwargs)
+
     def without(self, *names):
         return self
 
 
+class LocalObject:
+    """An object returned by the reference, with the RemoteObject interface (methods, `.get(name)`)."""
+
+    def __init__(self, obj):
+        self.handle = obj
+
+    def __getattr__(self, name):
+        return _localize(getattr(self.handle, name))
+
+    def __call__(self, *args, **kwargs):
+        return _localize(self.handle)(*args, **kwargs)
+
+    def get(self, name):
+        return _wrap(getattr(self.handle, name))
+
+
 def _localize(fn):
     def call(*args, **kwargs):
-        return fn(*[_fix(a) for a in args], **{k: _fix(v) for k, v in kwargs.items()})
+        return _wrap(fn(*[_fix(a) for a in args], **{k: _fix(v) for k, v in kwargs.items()}))
 
     return call
 
 
+def _wrap(value):
+    """Plain data as the protocol would return it (detached tensors); other objects as LocalObjects."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if type(value) in (tuple, list):
+        return type(value)(_wrap(v) for v in value)
+    if type(value) is dict:
+        return {k: _wrap(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return value
+    return LocalObject(value)
+
+
 def _fix(value):
-    return getattr(fixtures, value.name)(**value.kwargs) if isinstance(value, protocol.FixtureRef) else value
+    if isinstance(value, LocalObject):
+        return value.handle
+    if type(value) in (tuple, list):
+        return type(value)(_fix(v) for v in value)
+    if type(value) is dict:
+        return {k: _fix(v) for k, v in value.items()}
+    if isinstance(value, protocol.FixtureRef):
+        return getattr(fixtures, value.name)(**{k: _fix(v) for k, v in value.kwargs.items()})
+    return value
 
 
 def in_process_time(week) -> float:
