@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-seeds", type=int, default=20)
     p.add_argument("--record", type=Path, help="write the result (with the date) to this Markdown file")
     p.add_argument("--reference-only", action="store_true", help="skip the alternative implementation")
+    p.add_argument("--alternative", action="store_true", help="also sweep the alternative (the default)")
 
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
