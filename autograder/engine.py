@@ -89,6 +89,11 @@ def select_tests(week: Week, functions: set[str] | None = None, only: list[str] 
     return tests
 
 
+def child_seed(test_seed_value: int) -> int:
+    """The seed of the child's global generator for a test, independent of the grader's stream."""
+    return zlib.crc32(f"child:{test_seed_value}".encode()) % (2**31 - 1)
+
+
 def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = None,
           limits: Limits | None = None, budget_s: float = SUBMISSION_BUDGET_S,
           name: str | None = None, only: list[str] | None = None) -> SubmissionResult:
@@ -151,7 +156,9 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
     torch.manual_seed(s)
     token, figures = checks.collect_figures()
     try:
-        remote._seed(s)  # may restart a crashed child: not charged to this test's time limit
+        # The child gets its own stream: with the grader's seed, the inputs a test draws here would equal
+        # the noise the student's code draws there (x0 == ε), and tests would check a coincidence.
+        remote._seed(child_seed(s))  # may restart a crashed child: not charged to this test's time limit
         remote.deadline = min(time.monotonic() + test.timeout, started + budget_s)
         test.func(remote, ref)
         result.score = float(test.points)

@@ -1,0 +1,364 @@
+"""Week 2 mutants: realistic student mistakes, each an edit of the reference solution.
+
+`python -m autograder mutants 2` builds every mutant (the reference with one `find` → `replace` edit,
+`find` occurring exactly once in `solutions/week2_ar_vae/<file>`), grades it on the hidden tests of
+the functions it changes, and fails when one keeps full marks.
+
+Function names: `made.MADE` is the model itself (`__init__` and `forward`), `made.MADE.log_prob` and
+`made.MADE.sample` its other methods; likewise `pixelcnn.PixelCNN` and `vae.VAE` (`__init__`, `encode`,
+`decode`).
+"""
+from autograder.mutants import Mutant
+
+
+def _m(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
+    return Mutant(id=id, file="made.py", functions=(f"made.{function}",), find=find, replace=replace, why=why)
+
+
+def _p(id, function, find, replace, why):  # noqa: A002
+    return Mutant(id=id, file="pixelcnn.py", functions=(f"pixelcnn.{function}",), find=find, replace=replace, why=why)
+
+
+def _v(id, function, find, replace, why):  # noqa: A002
+    return Mutant(id=id, file="vae.py", functions=(f"vae.{function}",), find=find, replace=replace, why=why)
+
+
+LOG_SIGMOID_MADE = ("        return (x * torch.log(torch.sigmoid(logits))\n"
+                    "                + (1 - x) * torch.log(1 - torch.sigmoid(logits))).sum(-1)")
+
+MUTANTS = [
+    # ---------------------------------------------------------------- made.MaskedLinear
+    _m("masked_linear_ignores_mask", "MaskedLinear",
+       "        return F.linear(x, self.weight * self.mask, self.bias)",
+       "        return F.linear(x, self.weight, self.bias)",
+       "forward uses the raw weight: the mask is stored but never applied"),
+    _m("masked_linear_plain_attribute", "MaskedLinear",
+       '        self.register_buffer("mask", torch.ones_like(self.weight))',
+       "        self.mask = torch.ones_like(self.weight)",
+       "the mask is a plain attribute, not a buffer: it is not in the state dict and does not follow .to()"),
+    _m("masked_linear_starts_at_zero", "MaskedLinear",
+       '        self.register_buffer("mask", torch.ones_like(self.weight))',
+       '        self.register_buffer("mask", torch.zeros_like(self.weight))',
+       "the mask starts at zeros instead of ones: an unmasked layer outputs only its bias"),
+
+    # ---------------------------------------------------------------- made.made_masks
+    _m("masks_hidden_strict", "made_masks",
+       "        masks.append((degrees_below.unsqueeze(0) <= degrees.unsqueeze(1)).float())  # (H, in)",
+       "        masks.append((degrees_below.unsqueeze(0) < degrees.unsqueeze(1)).float())  # (H, in)",
+       "strict < between hidden layers: degree-0 units lose every input, and paths are cut"),
+    _m("masks_output_sees_itself", "made_masks",
+       "    masks.append((degrees_below.unsqueeze(0) < order.unsqueeze(1)).float())        # (D, in)",
+       "    masks.append((degrees_below.unsqueeze(0) <= order.unsqueeze(1)).float())        # (D, in)",
+       "<= in the output layer: each output sees its own input"),
+    _m("masks_cyclic_degrees", "made_masks",
+       "        degrees = torch.arange(H) * (D - 1) // H                       # (H,) in 0 .. D-2",
+       "        degrees = torch.arange(H) % (D - 1)                            # (H,) in 0 .. D-2",
+       "cyclic hidden degrees k mod (D - 1) instead of the contract's floor(k (D - 1) / H)"),
+    _m("masks_inputs_ignore_ordering", "made_masks",
+       "    degrees_below = order                                              # (D,) input degrees",
+       "    degrees_below = torch.arange(D)                                    # (D,) input degrees",
+       "the input degrees ignore the ordering (only the outputs use it)"),
+    _m("masks_bool", "made_masks",
+       "        masks.append((degrees_below.unsqueeze(0) <= degrees.unsqueeze(1)).float())  # (H, in)",
+       "        masks.append(degrees_below.unsqueeze(0) <= degrees.unsqueeze(1))  # (H, in)",
+       "returns the hidden masks as bool tensors where the contract says float32 0/1"),
+    _m("masks_accept_any_ordering", "made_masks",
+       "        if order.is_floating_point() or order.shape != (D,) \\\n"
+       "                or not torch.equal(order.sort().values.long(), torch.arange(D)):\n",
+       "        if order.is_floating_point() or order.shape != (D,):\n",
+       "an ordering with repeated or missing positions is accepted"),
+
+    # ---------------------------------------------------------------- made.MADE (__init__, forward)
+    _m("made_relu_on_logits", "MADE",
+       "            if l > 0:\n                layers.append(nn.ReLU())\n            layers.append(layer)",
+       "            layers.append(layer)\n            layers.append(nn.ReLU())",
+       "a ReLU after the output layer too: the logits cannot go below 0, so no pixel is likely off"),
+    _m("made_masks_without_ordering", "MADE",
+       "        masks = made_masks(input_dim, hidden_sizes, ordering)",
+       "        masks = made_masks(input_dim, hidden_sizes)",
+       "the masks are built for the identity ordering, whatever the ordering given"),
+    _m("made_masks_never_set", "MADE",
+       "            layer.set_mask(mask)\n",
+       "",
+       "the masks are built but never set: a plain MLP that sees every input"),
+
+    # ---------------------------------------------------------------- made.MADE.log_prob
+    _m("made_log_prob_log_sigmoid", "MADE.log_prob",
+       '        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)',
+       LOG_SIGMOID_MADE,
+       "log(sigmoid) in probability space: -inf (or NaN) for large logits"),
+    _m("made_log_prob_mean", "MADE.log_prob",
+       '        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)',
+       '        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").mean(-1)',
+       "the mean over dimensions instead of the sum: not a log-probability"),
+    _m("made_log_prob_nll", "MADE.log_prob",
+       '        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)',
+       '        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)',
+       "returns the negative log-likelihood (the loss) instead of the log-likelihood"),
+
+    # ---------------------------------------------------------------- made.MADE.sample
+    _m("made_sample_raster_order", "MADE.sample",
+       "        for i in torch.argsort(self.ordering).tolist():",
+       "        for i in range(self.input_dim):",
+       "fills the dimensions in raster order, ignoring a permuted ordering"),
+    _m("made_sample_ordering_not_argsort", "MADE.sample",
+       "        for i in torch.argsort(self.ordering).tolist():",
+       "        for i in self.ordering.tolist():",
+       "iterates over ordering instead of argsort(ordering): the two differ unless the permutation is an involution"),
+    _m("made_sample_one_pass", "MADE.sample",
+       "        for i in torch.argsort(self.ordering).tolist():\n"
+       "            logits = self.forward(x)                                   # (S, D)\n"
+       "            x[:, i] = torch.bernoulli(torch.sigmoid(logits[:, i]))",
+       "        logits = self.forward(x)                                       # (S, D)\n"
+       "        x = torch.bernoulli(torch.sigmoid(logits))",
+       "one forward pass for all dimensions: every dimension is drawn given zeros"),
+    _m("made_sample_threshold", "MADE.sample",
+       "            x[:, i] = torch.bernoulli(torch.sigmoid(logits[:, i]))",
+       "            x[:, i] = (logits[:, i] > 0).to(x.dtype)",
+       "greedy decoding: thresholds the probability at 1/2 instead of drawing"),
+    _m("made_sample_per_example", "MADE.sample",
+       "        for i in torch.argsort(self.ordering).tolist():\n"
+       "            logits = self.forward(x)                                   # (S, D)\n"
+       "            x[:, i] = torch.bernoulli(torch.sigmoid(logits[:, i]))",
+       "        for s in range(num_samples):\n"
+       "            for i in torch.argsort(self.ordering).tolist():\n"
+       "                logits = self.forward(x[s:s + 1])                      # (1, D)\n"
+       "                x[s, i] = torch.bernoulli(torch.sigmoid(logits[0, i]))",
+       "loops over the samples too: S * D forward passes instead of D"),
+    _m("made_sample_default_dtype", "MADE.sample",
+       "        x = torch.zeros(num_samples, self.input_dim, dtype=weight.dtype, device=weight.device)",
+       "        x = torch.zeros(num_samples, self.input_dim, device=weight.device)",
+       "samples in the default dtype, whatever the model's"),
+
+    # ---------------------------------------------------------------- pixelcnn.MaskedConv2d
+    _p("conv_type_a_sees_centre", "MaskedConv2d",
+       '        mask[:, :, centre, centre + (mask_type == "B"):] = 0           # centre row, from the centre (A) or after it (B)',
+       "        mask[:, :, centre, centre + 1:] = 0",
+       "type A keeps the centre: every pixel sees itself"),
+    _p("conv_type_b_hides_centre", "MaskedConv2d",
+       '        mask[:, :, centre, centre + (mask_type == "B"):] = 0           # centre row, from the centre (A) or after it (B)',
+       "        mask[:, :, centre, centre:] = 0",
+       "type B hides the centre too: every layer is type A, and the receptive field shrinks"),
+    _p("conv_rows_below_kept", "MaskedConv2d",
+       "        mask[:, :, centre + 1:, :] = 0                                 # all rows below\n",
+       "",
+       "forgets to hide the rows below the centre"),
+    _p("conv_whole_centre_row_hidden", "MaskedConv2d",
+       '        mask[:, :, centre, centre + (mask_type == "B"):] = 0           # centre row, from the centre (A) or after it (B)',
+       '        mask[:, :, centre, :] = 0',
+       "hides the whole centre row, the pixels to the left included"),
+    _p("conv_forward_unmasked", "MaskedConv2d",
+       "        return self._conv_forward(x, self.weight * self.mask, self.bias)",
+       "        return super().forward(x)",
+       "forward runs the plain convolution: the mask is built but never applied"),
+    _p("conv_accepts_even_kernel", "MaskedConv2d",
+       "        if kernel_size < 1 or kernel_size % 2 == 0:",
+       "        if kernel_size < 1:",
+       "an even kernel (no centre pixel) is accepted"),
+
+    # ---------------------------------------------------------------- pixelcnn.PixelCNN (__init__, forward)
+    _p("pixelcnn_first_layer_b", "PixelCNN",
+       '        layers: List[nn.Module] = [MaskedConv2d("A", 1, hidden_channels, kernel_size), nn.ReLU()]',
+       '        layers: List[nn.Module] = [MaskedConv2d("B", 1, hidden_channels, kernel_size), nn.ReLU()]',
+       "a type-B first layer: each pixel sees itself"),
+    _p("pixelcnn_all_layers_a", "PixelCNN",
+       '            layers += [MaskedConv2d("B", hidden_channels, hidden_channels, kernel_size), nn.ReLU()]',
+       '            layers += [MaskedConv2d("A", hidden_channels, hidden_channels, kernel_size), nn.ReLU()]',
+       "every layer type A: the pixel to the left (and more) drops out of the receptive field"),
+    _p("pixelcnn_forward_probabilities", "PixelCNN",
+       "        return self.net(x)",
+       "        return torch.sigmoid(self.net(x))",
+       "forward returns probabilities where logits belong: every pixel ends up between 1/2 and 0.73"),
+
+    # ---------------------------------------------------------------- pixelcnn.PixelCNN.log_prob
+    _p("pixelcnn_log_prob_log_sigmoid", "PixelCNN.log_prob",
+       '        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")',
+       "        nll = -(x * torch.log(torch.sigmoid(logits)) + (1 - x) * torch.log(1 - torch.sigmoid(logits)))",
+       "log(sigmoid) in probability space: -inf (or NaN) for large logits"),
+    _p("pixelcnn_log_prob_mean", "PixelCNN.log_prob",
+       "        return -nll.flatten(1).sum(-1)                                 # (B, H*W) -> (B,)",
+       "        return -nll.flatten(1).mean(-1)                                # (B, H*W) -> (B,)",
+       "the mean over pixels instead of the sum"),
+    _p("pixelcnn_log_prob_last_dim", "PixelCNN.log_prob",
+       "        return -nll.flatten(1).sum(-1)                                 # (B, H*W) -> (B,)",
+       "        return -nll.sum(-1).squeeze(1)                                 # (B, H)",
+       "sums over the last dimension only, like a MADE's (B, D)"),
+
+    # ---------------------------------------------------------------- pixelcnn.PixelCNN.sample
+    _p("pixelcnn_sample_column_order", "PixelCNN.sample",
+       "        for i in range(height):\n            for j in range(width):",
+       "        for j in range(width):\n            for i in range(height):",
+       "samples column by column instead of in raster order"),
+    _p("pixelcnn_sample_one_pass", "PixelCNN.sample",
+       "        for i in range(height):\n"
+       "            for j in range(width):\n"
+       "                logits = self.forward(x)                               # (S, 1, H, W)\n"
+       "                x[:, 0, i, j] = torch.bernoulli(torch.sigmoid(logits[:, 0, i, j]))",
+       "        logits = self.forward(x)                                       # (S, 1, H, W)\n"
+       "        x = torch.bernoulli(torch.sigmoid(logits))",
+       "one forward pass for the whole image: every pixel drawn given zeros"),
+    _p("pixelcnn_sample_no_write_back", "PixelCNN.sample",
+       "        x = torch.zeros(num_samples, 1, height, width, dtype=weight.dtype, device=weight.device)\n"
+       "        for i in range(height):\n"
+       "            for j in range(width):\n"
+       "                logits = self.forward(x)                               # (S, 1, H, W)\n"
+       "                x[:, 0, i, j] = torch.bernoulli(torch.sigmoid(logits[:, 0, i, j]))\n"
+       "        return x",
+       "        x = torch.zeros(num_samples, 1, height, width, dtype=weight.dtype, device=weight.device)\n"
+       "        out = torch.zeros_like(x)\n"
+       "        for i in range(height):\n"
+       "            for j in range(width):\n"
+       "                logits = self.forward(x)                               # (S, 1, H, W)\n"
+       "                out[:, 0, i, j] = torch.bernoulli(torch.sigmoid(logits[:, 0, i, j]))\n"
+       "        return out",
+       "draws each pixel into a separate tensor: the network always conditions on zeros"),
+    _p("pixelcnn_sample_two_passes", "PixelCNN.sample",
+       "                x[:, 0, i, j] = torch.bernoulli(torch.sigmoid(logits[:, 0, i, j]))",
+       "                probs = torch.sigmoid(self.forward(x))[:, 0, i, j]\n"
+       "                x[:, 0, i, j] = torch.bernoulli(probs)",
+       "runs the network a second time per pixel to get the probabilities"),
+    _p("pixelcnn_sample_default_dtype", "PixelCNN.sample",
+       "        x = torch.zeros(num_samples, 1, height, width, dtype=weight.dtype, device=weight.device)",
+       "        x = torch.zeros(num_samples, 1, height, width, device=weight.device)",
+       "samples in the default dtype, whatever the model's"),
+
+    # ---------------------------------------------------------------- vae.reparameterize
+    _v("reparam_torch_normal", "reparameterize",
+       "    eps = torch.randn_like(mu)\n    return mu + torch.exp(0.5 * logvar) * eps",
+       "    return torch.normal(mu, torch.exp(0.5 * logvar))",
+       "torch.normal(mu, sigma): the right distribution, but zero gradients to mu and logvar"),
+    _v("reparam_std_is_exp_logvar", "reparameterize",
+       "    return mu + torch.exp(0.5 * logvar) * eps",
+       "    return mu + torch.exp(logvar) * eps",
+       "sigma = exp(logvar) instead of exp(logvar / 2)"),
+    _v("reparam_detached", "reparameterize",
+       "    return mu + torch.exp(0.5 * logvar) * eps",
+       "    return (mu + torch.exp(0.5 * logvar) * eps).detach()",
+       "detaches z: no gradient reaches the encoder"),
+    _v("reparam_returns_eps", "reparameterize",
+       "    return mu + torch.exp(0.5 * logvar) * eps",
+       "    return mu + torch.exp(0.5 * logvar) * eps, eps",
+       "returns (z, eps) where the contract asks for z alone"),
+    _v("reparam_shared_noise", "reparameterize",
+       "    eps = torch.randn_like(mu)",
+       "    eps = torch.randn_like(mu[:, :1])",
+       "one noise draw shared by all latent coordinates of an example"),
+
+    # ---------------------------------------------------------------- vae.kl_standard_normal
+    _v("kl_wrong_sign", "kl_standard_normal",
+       "    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "    return -0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "the KL with the wrong sign"),
+    _v("kl_no_half", "kl_standard_normal",
+       "    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "    return (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "forgets the factor 1/2"),
+    _v("kl_sigma_as_variance", "kl_standard_normal",
+       "    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "    return 0.5 * (mu.pow(2) + logvar.exp().pow(2) - 1.0 - logvar).sum(-1)",
+       "squares exp(logvar) as if it were the standard deviation"),
+    _v("kl_mean_over_latents", "kl_standard_normal",
+       "    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)",
+       "    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(-1)",
+       "the mean over latent dimensions instead of the sum"),
+
+    # ---------------------------------------------------------------- vae.bernoulli_log_likelihood
+    _v("bernoulli_log_sigmoid", "bernoulli_log_likelihood",
+       '    log_px = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")',
+       "    log_px = x * torch.log(torch.sigmoid(logits)) + (1 - x) * torch.log(1 - torch.sigmoid(logits))",
+       "log(sigmoid) in probability space: -inf (or NaN) for logits of +-1e4"),
+    _v("bernoulli_last_dim_only", "bernoulli_log_likelihood",
+       "    return log_px.reshape(log_px.shape[0], -1).sum(-1)                 # (B, prod(...)) -> (B,)",
+       "    return log_px.sum(-1)",
+       "sums over the last dimension only: images (B, 1, H, W) give (B, 1, H)"),
+    _v("bernoulli_mean", "bernoulli_log_likelihood",
+       "    return log_px.reshape(log_px.shape[0], -1).sum(-1)                 # (B, prod(...)) -> (B,)",
+       "    return log_px.reshape(log_px.shape[0], -1).mean(-1)",
+       "the mean over pixels instead of the sum"),
+    _v("bernoulli_arguments_swapped", "bernoulli_log_likelihood",
+       '    log_px = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")',
+       '    log_px = -F.binary_cross_entropy_with_logits(x, torch.sigmoid(logits), reduction="none")',
+       "passes the data as the logits and the probabilities as the targets"),
+
+    # ---------------------------------------------------------------- vae.VAE (__init__, encode, decode)
+    _v("vae_encode_chunk_batch", "VAE",
+       "        mu, logvar = self.encoder(x).chunk(2, dim=-1)                  # (B, 2L) -> 2 x (B, L)",
+       "        mu, logvar = self.encoder(x).chunk(2, dim=0)",
+       "splits the encoder's output along the batch instead of the features"),
+    _v("vae_decoder_sigmoid", "VAE",
+       "            nn.Linear(hidden_dim, input_dim))",
+       "            nn.Linear(hidden_dim, input_dim), nn.Sigmoid())",
+       "the decoder ends in a sigmoid, and its probabilities are then used as logits"),
+    _v("vae_latent_dim_hard_coded", "VAE",
+       "            nn.Linear(hidden_dim, 2 * latent_dim))",
+       "            nn.Linear(hidden_dim, 2 * 16))",
+       "the encoder hard-codes 16 latent dimensions"),
+
+    # ---------------------------------------------------------------- vae.VAE.elbo
+    _v("elbo_plus_kl", "VAE.elbo",
+       "        return recon - kl, recon, kl",
+       "        return recon + kl, recon, kl",
+       "the KL with the wrong sign in the ELBO"),
+    _v("elbo_z_is_mean", "VAE.elbo",
+       "        z = reparameterize(mu, logvar)                                 # (B, L)",
+       "        z = mu                                                         # (B, L)",
+       "decodes the posterior mean instead of a sample"),
+    _v("elbo_torch_normal", "VAE.elbo",
+       "        z = reparameterize(mu, logvar)                                 # (B, L)",
+       "        z = torch.normal(mu, torch.exp(0.5 * logvar))                  # (B, L)",
+       "samples z with torch.normal: the reconstruction term sends no gradient to the encoder"),
+    _v("elbo_detached_z", "VAE.elbo",
+       "        z = reparameterize(mu, logvar)                                 # (B, L)",
+       "        z = reparameterize(mu, logvar).detach()                        # (B, L)",
+       "detaches z before decoding"),
+    _v("elbo_monte_carlo_kl", "VAE.elbo",
+       "        kl = kl_standard_normal(mu, logvar)                            # (B,)",
+       "        kl = (0.5 * (z.pow(2) - (z - mu).pow(2) / logvar.exp() - logvar)).sum(-1)",
+       "a one-sample Monte-Carlo KL where the contract asks for the closed form"),
+
+    # ---------------------------------------------------------------- vae.VAE.iwae_bound
+    _v("iwae_outside_log_space", "VAE.iwae_bound",
+       "        return torch.logsumexp(log_w, dim=0) - math.log(K)",
+       "        return torch.log(torch.exp(log_w).mean(dim=0))",
+       "averages the importance weights outside log space: exp(-500) underflows to 0"),
+    _v("iwae_one_z_reused", "VAE.iwae_bound",
+       "        eps = torch.randn((K,) + mu.shape, dtype=mu.dtype, device=mu.device)  # (K, B, L)",
+       "        eps = torch.randn(mu.shape, dtype=mu.dtype, device=mu.device).expand((K,) + mu.shape)",
+       "one z reused for all K samples: the bound stays the ELBO's"),
+    _v("iwae_mean_log_weights", "VAE.iwae_bound",
+       "        return torch.logsumexp(log_w, dim=0) - math.log(K)",
+       "        return log_w.mean(dim=0)",
+       "the mean of the log-weights (the ELBO again) instead of the log of their mean"),
+    _v("iwae_no_log_k", "VAE.iwae_bound",
+       "        return torch.logsumexp(log_w, dim=0) - math.log(K)",
+       "        return torch.logsumexp(log_w, dim=0)",
+       "forgets - log K: the bound grows by log K"),
+    _v("iwae_likelihood_only", "VAE.iwae_bound",
+       "        log_w = log_px_z + log_pz - log_qz                             # (K, B)",
+       "        log_w = log_px_z                                               # (K, B)",
+       "log-mean-exp of the likelihoods alone: forgets the prior and the proposal"),
+    _v("iwae_accepts_zero_samples", "VAE.iwae_bound",
+       '        if num_samples < 1:\n            raise ValueError(f"num_samples must be at least 1, got {num_samples}")\n'
+       "        K = num_samples",
+       "        K = num_samples",
+       "no ValueError for num_samples < 1"),
+
+    # ---------------------------------------------------------------- vae.VAE.sample
+    _v("vae_sample_uniform_prior", "VAE.sample",
+       "        z = torch.randn(num_samples, self.latent_dim, dtype=weight.dtype, device=weight.device)",
+       "        z = torch.rand(num_samples, self.latent_dim, dtype=weight.dtype, device=weight.device)",
+       "z ~ U(0, 1) (torch.rand) instead of N(0, I)"),
+    _v("vae_sample_probabilities", "VAE.sample",
+       "        return torch.bernoulli(torch.sigmoid(self.decode(z)))",
+       "        return torch.sigmoid(self.decode(z))",
+       "returns the decoder's probabilities instead of Bernoulli draws"),
+    _v("vae_sample_threshold", "VAE.sample",
+       "        return torch.bernoulli(torch.sigmoid(self.decode(z)))",
+       "        return (self.decode(z) > 0).to(z.dtype)",
+       "thresholds the probabilities at 1/2 instead of drawing"),
+    _v("vae_sample_default_dtype", "VAE.sample",
+       "        z = torch.randn(num_samples, self.latent_dim, dtype=weight.dtype, device=weight.device)",
+       "        z = torch.randn(num_samples, self.latent_dim, device=weight.device).to(weight.dtype)\n"
+       "        return torch.bernoulli(torch.sigmoid(self.decode(z))).float()",
+       "returns float32 samples whatever the model's dtype"),
+]

@@ -1,0 +1,330 @@
+"""Hidden tests of week 2, `pixelcnn.py`: masked convolutions and the PixelCNN model.
+
+Oracles first: the dependencies of each masked convolution and of the whole network by
+backpropagating each output (Gaussian and binary inputs), the masked convolution's values against
+F.conv2d with the contract's mask, normalization by enumeration of all 2^9 binary 3x3 images, and
+log_prob against the Bernoulli formula applied to the model's own logits. The sampler is checked by a
+chi-square test over all 16 binary 2x2 images against the model's own exact probabilities, after a fit
+to a strongly dependent target. The training test runs a short seeded fit in the child and judges
+the returned samples in the grader against the exactly known target (bars and stripes).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from autograder import checks as check
+from autograder.registry import test
+
+F64 = torch.float64
+
+
+def _as(model, dtype):
+    """The student's model converted to dtype (a dtype cannot travel to the child; the methods can)."""
+    return model.double() if dtype == F64 else model.float()
+
+
+def _all_binary(d: int, dtype=F64) -> torch.Tensor:
+    """(2^d, d): every binary vector, the first coordinate most significant."""
+    return check.enumerate_grid(2, d).to(dtype)
+
+
+def _codes(x: torch.Tensor) -> torch.Tensor:
+    """(N, d) binary -> (N,) int64 index into _all_binary(d)."""
+    weights = 2 ** torch.arange(x.shape[1] - 1, -1, -1)
+    return (x.round().long() * weights).sum(1)
+
+
+def _bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """The trusted formula, in float64: sum over pixels of x log sigmoid(l) + (1 - x) log sigmoid(-l)."""
+    return -F.binary_cross_entropy_with_logits(logits.to(F64), x.to(F64), reduction="none").flatten(1).sum(-1)
+
+
+def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
+    """(k, k) the contract's mask: ones strictly before the centre in raster order, and the centre for B."""
+    mask = torch.zeros(k, k)
+    c = k // 2
+    mask[:c] = 1
+    mask[c, :c] = 1
+    mask[c, c] = float(mask_type == "B")
+    return mask
+
+
+def _pooled_chi_square(counts: torch.Tensor, probs: torch.Tensor, p_fail: float, what: str) -> None:
+    """Pearson chi-square, pooling outcomes whose expected count is below 5 (so the chi-square
+    approximation holds) into one cell, or into the largest cell if the pool is still below 5."""
+    counts, probs = counts.to(F64), probs.to(F64) / probs.to(F64).sum()
+    n = float(counts.sum())
+    small = probs * n < 5
+    if bool(small.any()):
+        counts = torch.cat([counts[~small], counts[small].sum().view(1)])
+        probs = torch.cat([probs[~small], probs[small].sum().view(1)])
+        if float(probs[-1]) * n < 5:
+            big = int(torch.argmax(probs[:-1]))
+            counts[big] += counts[-1]
+            probs[big] += probs[-1]
+            counts, probs = counts[:-1], probs[:-1]
+    check.chi_square(counts, probs, p_fail=p_fail, what=what)
+
+
+# =============================================================================================
+# MaskedConv2d
+# =============================================================================================
+@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible", timeout=30)
+def masked_conv_shape_and_arguments(sub, ref):
+    """MaskedConv2d keeps H and W (padding k // 2) and rejects a mask type other than A/B or an even kernel."""
+    conv = sub.pixelcnn.MaskedConv2d("A", 2, 4, 5)
+    check.tensor(conv(torch.randn(3, 2, 7, 6)), shape=(3, 4, 7, 6), what="MaskedConv2d('A', 2, 4, 5)(x)")
+    check.raises(ValueError, sub.pixelcnn.MaskedConv2d, "C", 1, 1, 3)
+    check.raises(ValueError, sub.pixelcnn.MaskedConv2d, "A", 1, 1, 4)
+
+
+@test(points=2, functions=["pixelcnn.MaskedConv2d"], timeout=30)
+def masked_conv_matches_masked_kernel(sub, ref):
+    """MaskedConv2d equals F.conv2d with weight * mask for types A and B (kernels 3 and 5, float32 and float64)."""
+    for mask_type, k, dtype, atol in (("A", 3, F64, 1e-10), ("B", 3, torch.float32, 1e-4),
+                                      ("A", 5, torch.float32, 1e-4), ("B", 5, F64, 1e-10)):
+        conv = _as(sub.pixelcnn.MaskedConv2d(mask_type, 2, 3, k), dtype)
+        state = sub.call_fixture("state_dict", conv)
+        check.true(isinstance(state, dict) and "weight" in state and "bias" in state,
+                   "MaskedConv2d should keep nn.Conv2d's weight and bias")
+        weight = check.tensor(state["weight"], shape=(3, 2, k, k), dtype=dtype, what="the convolution's weight")
+        bias = check.tensor(state["bias"], shape=(3,), dtype=dtype, what="the convolution's bias")
+        x = torch.randn(97, 2, 6, 5, dtype=dtype)
+        got = check.tensor(conv(x), shape=(97, 3, 6, 5), dtype=dtype, what=f"MaskedConv2d('{mask_type}', 2, 3, {k})(x)")
+        want = F.conv2d(x.to(F64), weight.to(F64) * _raster_mask(mask_type, k).to(F64), bias.to(F64), padding=k // 2)
+        check.close(got, want, atol=atol, rtol=atol,
+                    what=f"the output of a type-{mask_type} {k}x{k} masked convolution ({dtype})",
+                    why="round-off of a sum of at most 50 products")
+
+
+@test(points=1.5, functions=["pixelcnn.MaskedConv2d"], timeout=30)
+def masked_conv_dependencies_by_gradients(sub, ref):
+    """Each output of MaskedConv2d depends exactly on the inputs its masked kernel covers (types A and B)."""
+    h, w, k = 5, 5, 3
+    for mask_type in ("A", "B"):
+        conv = sub.pixelcnn.MaskedConv2d(mask_type, 2, 2, k).double()
+        jac = check.tensor(sub.call_fixture("input_jacobian", conv, torch.randn(2, 2, h, w, dtype=F64)),
+                           shape=(2, 2 * h * w, 2 * h * w), what="the Jacobian of the convolution")
+        dep = (jac != 0).any(0).view(2, h, w, 2, h, w).any(3).any(0)  # (h, w, h, w): output pixel -> input pixel
+        mask = _raster_mask(mask_type, k).bool()
+        for i in range(h):
+            for j in range(w):
+                want = torch.zeros(h, w, dtype=torch.bool)
+                for u in range(k):
+                    for v in range(k):
+                        a, b = i + u - k // 2, j + v - k // 2
+                        if 0 <= a < h and 0 <= b < w and mask[u, v]:
+                            want[a, b] = True
+                if not torch.equal(dep[i, j], want):
+                    extra = (dep[i, j] & ~want).nonzero().tolist()
+                    lost = (want & ~dep[i, j]).nonzero().tolist()
+                    raise check.CheckFailed(
+                        f"a type-{mask_type} 3x3 masked convolution: output pixel {(i, j)} "
+                        + (f"depends on input pixels {extra} it must not see" if extra
+                           else f"does not depend on input pixels {lost} that its mask keeps"))
+
+
+# =============================================================================================
+# PixelCNN: the network and log_prob
+# =============================================================================================
+def _pixelcnn_dependencies(sub, model, h: int, w: int) -> torch.Tensor:
+    """(h*w, h*w) bool: which input pixels each logit's gradient reaches, over Gaussian and binary inputs."""
+    dep = torch.zeros(h * w, h * w, dtype=torch.bool)
+    for x in (2 * torch.randn(16, 1, h, w, dtype=F64), torch.bernoulli(torch.full((16, 1, h, w), 0.5, dtype=F64))):
+        jac = check.tensor(sub.call_fixture("input_jacobian", model, x), shape=(16, h * w, h * w),
+                           what="the Jacobian of the logits")
+        dep |= (jac != 0).any(0)
+    return dep
+
+
+@test(points=2.5, functions=["pixelcnn.PixelCNN", "pixelcnn.MaskedConv2d"], timeout=60)
+def pixelcnn_is_autoregressive_by_gradients(sub, ref):
+    """PixelCNN's logit (i, j) never depends on pixel (i, j) or later ones, and does on its causal neighbours."""
+    # 16 channels and noise of 0.3 on every parameter make the weights generic: a dependency could hide only
+    # if every path through the ReLUs were dead on all 32 inputs (never seen in 40 seeds of two architectures).
+    for hidden, layers, k, (h, w) in ((16, 3, 3, (5, 5)), (16, 2, 5, (4, 6))):
+        model = sub.pixelcnn.PixelCNN(hidden, layers, k).double()
+        sub.call_fixture("perturb_parameters", model, 0.3)
+        dep = _pixelcnn_dependencies(sub, model, h, w)
+        where = f"PixelCNN({hidden}, {layers}, {k}) on {h}x{w} images"
+        for out in range(h * w):
+            i, j = divmod(out, w)
+            later = dep[out, out:].nonzero()
+            if later.numel():
+                a, b = divmod(out + int(later[0]), w)
+                raise check.CheckFailed(f"{where}: the logit of pixel {(i, j)} depends on pixel {(a, b)}, "
+                                        + ("itself" if (a, b) == (i, j) else "which comes later in raster order"))
+            # The first (type-A) layer alone reaches the pixel to the left and the three above: with
+            # generic weights, and Gaussian and binary inputs, those dependencies show in the gradient.
+            for a, b in ((i, j - 1), (i - 1, j - 1), (i - 1, j), (i - 1, j + 1)):
+                if 0 <= a < h and 0 <= b < w and not bool(dep[out, a * w + b]):
+                    raise check.CheckFailed(f"{where}: the logit of pixel {(i, j)} does not depend on pixel {(a, b)}, "
+                                            "which comes before it and lies inside the first layer's kernel")
+
+
+@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible", timeout=30)
+def pixelcnn_shapes(sub, ref):
+    """PixelCNN maps (B, 1, H, W) to logits of the same shape, and log_prob to (B,), in float32 and float64."""
+    for dtype in (torch.float32, F64):
+        model = _as(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
+        x = torch.bernoulli(torch.full((7, 1, 5, 4), 0.5, dtype=dtype))
+        check.tensor(model(x), shape=(7, 1, 5, 4), dtype=dtype, what=f"PixelCNN(x) ({dtype})")
+        check.tensor(model.log_prob(x), shape=(7,), dtype=dtype, what=f"PixelCNN.log_prob(x) ({dtype})")
+    default = sub.pixelcnn.PixelCNN()
+    check.tensor(default(torch.zeros(2, 1, 8, 8)), shape=(2, 1, 8, 8), what="PixelCNN()(x), default arguments")
+
+
+@test(points=2, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.MaskedConv2d"], timeout=60)
+def pixelcnn_log_prob_normalized(sub, ref):
+    """PixelCNN.log_prob sums to 1 over all 2^9 binary 3x3 images."""
+    x = _all_binary(9).view(512, 1, 3, 3)
+    for hidden, layers, k in ((8, 3, 3), (8, 2, 5)):
+        model = sub.pixelcnn.PixelCNN(hidden, layers, k).double()
+        sub.call_fixture("perturb_parameters", model, 0.1)
+        log_p = check.tensor(model.log_prob(x), shape=(512,), dtype=F64, what="log_prob of all 512 images")
+        # float64 round-off on a sum of 512 terms is far below 1e-9.
+        check.normalized(log_p, dim=0, atol=1e-9, what=f"PixelCNN({hidden}, {layers}, {k}).log_prob over all 512 "
+                                                      "binary 3x3 images")
+
+
+@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30)
+def pixelcnn_log_prob_matches_logits(sub, ref):
+    """PixelCNN.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
+    for dtype, atol in ((torch.float32, 1e-3), (F64, 1e-9)):
+        model = _as(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
+        x = torch.bernoulli(torch.full((97, 1, 4, 5), 0.3, dtype=dtype))
+        logits = check.tensor(model(x), shape=(97, 1, 4, 5), dtype=dtype, what="PixelCNN(x)")
+        got = check.tensor(model.log_prob(x), shape=(97,), dtype=dtype, what=f"PixelCNN.log_prob(x) ({dtype})")
+        check.close(got, _bernoulli_log_prob(x, logits), atol=atol, what=f"log_prob ({dtype})", unit="nats",
+                    why="round-off of 20 softplus terms of order 1")
+
+
+@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30)
+def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
+    """PixelCNN.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
+    model = sub.pixelcnn.PixelCNN(8, 2, 3)
+    sub.call_fixture("scale_parameters", model, 30.0)  # three layers: logits grow ~ 30^3 times
+    x = torch.bernoulli(torch.full((97, 1, 4, 4), 0.5))
+    logits = check.tensor(model(x), shape=(97, 1, 4, 4), dtype=torch.float32, what="PixelCNN(x) with huge weights")
+    check.true(float(logits.abs().max()) > 200, "test misconfigured: the logits are not huge")
+    got = check.tensor(model.log_prob(x), shape=(97,), dtype=torch.float32,
+                       what="PixelCNN.log_prob(x) with huge logits")
+    check.close(got, _bernoulli_log_prob(x, logits), atol=1e-2, rtol=1e-5, what="log_prob with huge logits",
+                unit="nats", why="float32 relative round-off of terms up to 1e5 nats")
+
+
+# =============================================================================================
+# PixelCNN.sample
+# =============================================================================================
+@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible", timeout=30)
+def pixelcnn_sample_shape_and_values(sub, ref):
+    """PixelCNN.sample returns (S, 1, H, W) floats in {0, 1} in the model's dtype, and rejects arguments below 1."""
+    for dtype in (torch.float32, F64):
+        model = _as(sub.pixelcnn.PixelCNN(8, 2, 3), dtype)
+        x = check.tensor(model.sample(3, 4, 5), shape=(3, 1, 4, 5), dtype=dtype,
+                         what=f"PixelCNN.sample(3, 4, 5) ({dtype})")
+        check.true(bool(((x == 0) | (x == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
+    for args in ((0, 4, 5), (3, 0, 5), (3, 4, 0)):
+        check.raises(ValueError, model.sample, *args)
+
+
+@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=30)
+def pixelcnn_sample_one_pass_per_pixel(sub, ref):
+    """PixelCNN.sample runs the network once per pixel, on the whole batch at once (H W passes)."""
+    model = sub.pixelcnn.PixelCNN(8, 2, 3)
+    x, passes = check.sequence(sub.call_fixture("count_layer_calls", model, "sample", 5, 3, 4), 2,
+                               what="PixelCNN.sample(5, 3, 4) with its layers counted")
+    check.tensor(x, shape=(5, 1, 3, 4), what="PixelCNN.sample(5, 3, 4)")
+    check.true(1 <= passes <= 12, f"PixelCNN.sample(5, 3, 4) ran its layers {passes} times for 12 pixels: sample "
+                                  "all 5 images together, with one forward pass per pixel")
+
+
+DEPENDENT4 = {(0, 0, 0, 0): 0.3, (1, 1, 1, 1): 0.3, (0, 1, 0, 1): 0.15, (1, 0, 1, 0): 0.15}
+
+
+def _dependent_probs() -> torch.Tensor:
+    """(16,) a strongly dependent target on 2x2 images (raster order): four images carry 90%."""
+    probs = torch.full((16,), 0.1 / 12, dtype=F64)
+    for pattern, p in DEPENDENT4.items():
+        probs[_codes(torch.tensor([pattern]))] = p
+    return probs
+
+
+@test(points=2.5, functions=["pixelcnn.PixelCNN.sample", "pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"],
+      timeout=90)
+def pixelcnn_sample_chi_square(sub, ref):
+    """PixelCNN.sample draws from the model's own distribution (chi-square over all 16 binary 2x2 images)."""
+    model = sub.pixelcnn.PixelCNN(16, 2, 3)  # float32: convolutions in float64 are ~10x slower on CPU
+    data = _all_binary(4, torch.float32)[torch.multinomial(_dependent_probs(), 4000, replacement=True)]
+    sub.call_fixture("train_likelihood", model, data.view(4000, 1, 2, 2), num_steps=150, batch_size=128, lr=3e-2)
+    images = _all_binary(4, torch.float32).view(16, 1, 2, 2)
+    log_p = check.tensor(model.log_prob(images), shape=(16,), dtype=torch.float32, what="log_prob of all 16 images")
+    # float32 round-off of a logsumexp over 16 terms is ~1e-7.
+    check.normalized(log_p, dim=0, atol=1e-5, what="the fitted model's log_prob over all 16 images")
+    n = 20_000
+    x = check.tensor(model.sample(n, 2, 2), shape=(n, 1, 2, 2), dtype=torch.float32,
+                     what=f"PixelCNN.sample({n}, 2, 2)")
+    check.true(bool(((x == 0) | (x == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
+    counts = torch.bincount(_codes(x.view(n, 4)), minlength=16)
+    probs = log_p.to(F64).exp()
+    check.show_bars(counts, probs, f"{n} samples of a PixelCNN on 2x2 images, over its own probabilities")
+    # Pearson chi-square against the model's exact probabilities (15 degrees of freedom at most). The fit
+    # makes the pixels strongly dependent, so sampling all pixels from one pass, in column order, or
+    # without writing each drawn pixel back is off by thousands of counts.
+    _pooled_chi_square(counts, probs, p_fail=1e-6, what=f"the frequencies of {n} samples of the fitted PixelCNN")
+
+
+# =============================================================================================
+# Training: a short seeded fit of the student's model, judged on its samples in the grader
+# =============================================================================================
+def bars_and_stripes(n: int, size: int = 4) -> torch.Tensor:
+    """(n, size, size): constant rows (each on with probability 1/2) or, with probability 1/2, constant columns."""
+    bits = torch.bernoulli(torch.full((n, size), 0.5))
+    rows = bits[:, :, None].expand(n, size, size)
+    cols = bits[:, None, :].expand(n, size, size)
+    return torch.where((torch.rand(n) < 0.5)[:, None, None], rows, cols).contiguous()
+
+
+def bars_and_stripes_score(samples: torch.Tensor, size: int = 4) -> tuple[float, float]:
+    """(fraction of samples that are bars or stripes, total variation distance between the valid samples'
+    empirical distribution and the exact target over its 2^(size+1) - 2 images)."""
+    x = samples.reshape(-1, size, size).round()
+    valid = (x == x[:, :, :1]).all(-1).all(-1) | (x == x[:, :1, :]).all(-1).all(-1)
+    codes = _codes(x[valid].reshape(-1, size * size))
+    bits = _all_binary(size, torch.float32)
+    support = torch.cat([bits[:, :, None].expand(-1, size, size), bits[:, None, :].expand(-1, size, size)])
+    target = torch.bincount(_codes(support.reshape(-1, size * size)), minlength=2 ** (size * size)).to(F64)
+    target /= target.sum()  # the blank and the full image appear twice (bars and stripes): probability 2^-size
+    empirical = torch.bincount(codes, minlength=2 ** (size * size)).to(F64) / max(1, int(valid.sum()))
+    return float(valid.double().mean()), float(0.5 * (empirical - target).abs().sum())
+
+
+# Thresholds from the reference's spread: 20 seeds of exactly this run (data, model, 200 Adam steps, 2,000
+# samples) gave a valid fraction in [0.87, 0.92] and a total variation in [0.17, 0.26]. The thresholds
+# leave a margin of 0.17 below and 0.14 above the worst seed, and stay far from a broken model: an
+# untrained one samples about 30 valid images in 65,536; one whose first layer sees its own pixel learns
+# to copy it and samples noise.
+PIXELCNN_MIN_VALID = 0.7
+PIXELCNN_MAX_TV = 0.4
+
+
+@test(points=3, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.PixelCNN.sample",
+                           "pixelcnn.MaskedConv2d"], timeout=90)
+def pixelcnn_learns_bars_and_stripes(sub, ref):
+    """A short seeded fit of PixelCNN to 4x4 bars and stripes gives samples that are mostly bars or stripes."""
+    data = bars_and_stripes(2000).view(2000, 1, 4, 4)
+    model = sub.pixelcnn.PixelCNN(16, 3, 3)
+    losses = sub.call_fixture("train_likelihood", model, data, num_steps=200, batch_size=64, lr=2e-2)
+    samples = check.tensor(model.sample(2000, 4, 4), shape=(2000, 1, 4, 4), what="PixelCNN.sample(2000, 4, 4)")
+    check.true(bool(((samples == 0) | (samples == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
+    valid, tv = bars_and_stripes_score(samples)
+    loss = float(np.mean(losses[-20:])) if losses else math.nan
+    note = f"(your training loss at the end: {loss:.2f} nats; it earns no points)"
+    check.true(valid >= PIXELCNN_MIN_VALID, f"after 200 Adam steps on 4x4 bars and stripes, {valid:.1%} of the samples "
+                                            f"are bars or stripes, expected at least {PIXELCNN_MIN_VALID:.0%} {note}")
+    check.true(tv <= PIXELCNN_MAX_TV, f"the valid samples are {tv:.2f} in total variation from the exact mix of the "
+                                      f"30 images, expected at most {PIXELCNN_MAX_TV} {note}")

@@ -1,0 +1,348 @@
+"""Hidden tests of week 3, `flows.py`: affine couplings, Real NVP, the logit transform, dequantization.
+
+Flows are randomized first (`perturb_parameters`, seeded noise on every parameter, in the child):
+a freshly built coupling is often the identity, which would make invertibility and log-det tests
+vacuous. Round trips and Jacobians run in float64 (`to_dtype`). The Jacobian oracle is a central
+finite difference of the student's own forward map, evaluated in the child at x ± h e_i and
+differentiated here; its log |det| is compared with the log-det the student returns. Densities are
+integrated on a sinh-stretched grid, which reaches |x| ~ 100 without losing the tails.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from scipy import stats
+
+from autograder import checks as check
+from autograder.registry import test
+from autograder.runtime import fixtures
+
+F64 = torch.float64
+COUPLING, REALNVP = "flows.AffineCoupling", "flows.RealNVP"
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _own_generator() -> torch.Generator:
+    """Data drawn here must not reuse the child's stream (the engine seeds both identically)."""
+    return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+
+
+def _flow(sub, cls: str, *args, std: float = 0.2, dtype: str = "float64"):
+    """A student flow with randomized parameters, in float64."""
+    flow = getattr(sub.flows, cls)(*args)
+    sub.call_fixture("perturb_parameters", flow, std=std)
+    sub.call_fixture("to_dtype", flow, dtype)
+    return flow
+
+
+def _pair(result, B: int, D: int, dtype, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    out, log_det = check.sequence(result, 2, what=what)
+    out = check.tensor(out, shape=(B, D), dtype=dtype, what=f"the output of {what}")
+    log_det = check.tensor(log_det, shape=(B,), dtype=dtype, what=f"the log_det of {what}")
+    return out, log_det
+
+
+def _fd_jacobian(forward, x: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
+    """(B, D, D) Jacobians of the student's map by central differences, from one batched call.
+
+    Error: h² |f'''|/6 ≈ 1e-10 (|f'''| < 1e2 for these perturbed nets) plus round-off 1e-16 |f| / h ≈ 1e-10."""
+    B, D = x.shape
+    steps = h * torch.eye(D, dtype=F64)                                        # (D, D)
+    points = torch.cat([(x[:, None, :] + steps).reshape(B * D, D),             # (B·D, D)
+                        (x[:, None, :] - steps).reshape(B * D, D)])            # (2·B·D, D)
+    out = check.tensor(check.sequence(forward(points), 2, what="forward")[0], shape=(2 * B * D, D), dtype=F64,
+                       what="forward at the finite-difference points")
+    plus, minus = out[: B * D].reshape(B, D, D), out[B * D:].reshape(B, D, D)  # (B, i, j) = y_j(x + h e_i)
+    return ((plus - minus) / (2 * h)).transpose(1, 2)                          # (B, j, i) = ∂y_j/∂x_i
+
+
+# =============================================================================================
+# AffineCoupling
+# =============================================================================================
+@test(points=0.5, functions=[COUPLING], visibility="visible", timeout=30)
+def coupling_shapes(sub, ref):
+    """AffineCoupling.forward and .inverse return ((B, D), (B,)) in the input's dtype."""
+    coupling = sub.flows.AffineCoupling(3, torch.tensor([1.0, 0.0, 1.0]))
+    x = torch.randn(97, 3)
+    _pair(coupling.forward(x), 97, 3, torch.float32, "AffineCoupling.forward")
+    _pair(coupling.inverse(x), 97, 3, torch.float32, "AffineCoupling.inverse")
+
+
+@test(points=1.5, functions=[COUPLING], timeout=30)
+def coupling_inverts(sub, ref):
+    """AffineCoupling: inverse(forward(x)) = x to 1e-5 (float64), and the inverse's log_det is negated."""
+    coupling = _flow(sub, "AffineCoupling", 5, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0]), 32)
+    x = 2 * torch.randn(97, 5, dtype=F64)
+    y, log_det = _pair(coupling.forward(x), 97, 5, F64, "AffineCoupling.forward")
+    back, inv_log_det = _pair(coupling.inverse(y), 97, 5, F64, "AffineCoupling.inverse")
+    check.close(back, x, atol=1e-5, what="inverse(forward(x))", why="the contract's round-trip tolerance, float64")
+    check.close(inv_log_det, -log_det, atol=1e-8, what="the inverse's log_det + the forward's",
+                why="float64 sums of 5 bounded terms")
+    check.true(bool((log_det.abs() > 1e-3).any()), "after randomizing the parameters the coupling's log_det is "
+               "still 0: s must depend on the parameters")
+
+
+@test(points=2, functions=[COUPLING], timeout=30)
+def coupling_log_det_is_jacobian(sub, ref):
+    """AffineCoupling: log_det = log |det ∂y/∂x| (finite-difference Jacobian, dim 6, float64)."""
+    for mask in ([1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0, 0.0, 1.0]):
+        coupling = _flow(sub, "AffineCoupling", 6, torch.tensor(mask), 16)
+        x = torch.randn(9, 6, dtype=F64)
+        _, log_det = _pair(coupling.forward(x), 9, 6, F64, "AffineCoupling.forward")
+        jac = _fd_jacobian(coupling.forward, x)
+        check.close(log_det, torch.linalg.slogdet(jac).logabsdet, atol=1e-5,
+                    what=f"log_det against the Jacobian's log |det| (mask {mask})",
+                    why="central differences in float64: error about 1e-9")
+
+
+@test(points=1.5, functions=[COUPLING], timeout=30)
+def coupling_mask_pass_through(sub, ref):
+    """AffineCoupling: mask-1 coordinates pass through unchanged and alone condition the others."""
+    mask = torch.tensor([0.0, 1.0, 1.0, 0.0, 0.0])
+    coupling = _flow(sub, "AffineCoupling", 5, mask, 16)
+    x = torch.randn(7, 5, dtype=F64)
+    y, _ = _pair(coupling.forward(x), 7, 5, F64, "AffineCoupling.forward")
+    keep = mask.bool()
+    check.close(y[:, keep], x[:, keep], atol=0.0, what="the mask-1 coordinates of y",
+                why="they must pass through exactly")
+    # ∂y_free/∂x_free must be diagonal (y_j = x_j exp(s_j) + t_j with s, t functions of x_mask only).
+    jac = _fd_jacobian(coupling.forward, x)[:, ~keep][:, :, ~keep]  # (B, 3, 3)
+    off = jac - torch.diag_embed(torch.diagonal(jac, dim1=1, dim2=2))
+    check.close(off, torch.zeros_like(off), atol=1e-6, what="∂y_i/∂x_j between two transformed coordinates",
+                why="must be 0: s and t may depend on the mask-1 coordinates only; FD error ~1e-9")
+
+
+@test(points=1, functions=[COUPLING], timeout=30)
+def coupling_log_det_bounded(sub, ref):
+    """AffineCoupling: for inputs of magnitude 1e4, the log_det is finite and within 25·dim (bounded s)."""
+    D = 4
+    coupling = _flow(sub, "AffineCoupling", D, torch.tensor([1.0, 0.0, 0.0, 1.0]), 32, std=0.3)
+    x = 1e4 * torch.randn(97, D, dtype=F64).sign()
+    _, log_det = _pair(coupling.forward(x), 97, D, F64, "AffineCoupling.forward at |x| = 1e4")
+    worst = log_det.abs().max().item()
+    check.true(worst <= 25 * D, f"|log_det| reaches {worst:.3g} at inputs of magnitude 1e4, above 25·dim = {25 * D}: "
+               "bound s, e.g. s = scale · tanh(raw_s)")
+
+
+@test(points=0.5, functions=[COUPLING], timeout=30)
+def coupling_rejects_bad_mask(sub, ref):
+    """AffineCoupling raises ValueError for a mask of the wrong shape or with values other than 0/1."""
+    check.raises(ValueError, sub.flows.AffineCoupling, 3, torch.tensor([1.0, 0.0]))
+    check.raises(ValueError, sub.flows.AffineCoupling, 3, torch.tensor([1.0, 0.5, 0.0]))
+
+
+# =============================================================================================
+# RealNVP
+# =============================================================================================
+@test(points=0.5, functions=[REALNVP, COUPLING], visibility="visible", timeout=30)
+def realnvp_shapes(sub, ref):
+    """RealNVP: forward, inverse, log_prob and sample have the contract's shapes and dtypes."""
+    flow = sub.flows.RealNVP(2, 4, 16)
+    x = torch.randn(97, 2)
+    _pair(flow.forward(x), 97, 2, torch.float32, "RealNVP.forward")
+    _pair(flow.inverse(x), 97, 2, torch.float32, "RealNVP.inverse")
+    check.tensor(flow.log_prob(x), shape=(97,), dtype=torch.float32, what="RealNVP.log_prob")
+    check.tensor(flow.sample(13), shape=(13, 2), dtype=torch.float32, what="RealNVP.sample(13)")
+
+
+@test(points=1.5, functions=[REALNVP, COUPLING], timeout=30)
+def realnvp_inverts(sub, ref):
+    """RealNVP: inverse(forward(x)) = x to 1e-5 in float64, with the inverse's log_det negated."""
+    flow = _flow(sub, "RealNVP", 5, 4, 32)
+    x = 1.5 * torch.randn(97, 5, dtype=F64)
+    z, log_det = _pair(flow.forward(x), 97, 5, F64, "RealNVP.forward")
+    back, inv_log_det = _pair(flow.inverse(z), 97, 5, F64, "RealNVP.inverse")
+    check.close(back, x, atol=1e-5, what="inverse(forward(x))", why="the contract's round-trip tolerance, float64")
+    check.close(inv_log_det, -log_det, atol=1e-8, what="the inverse's log_det + the forward's",
+                why="float64 sums of 4 layers' bounded terms")
+
+
+@test(points=2, functions=[REALNVP, COUPLING], timeout=30)
+def realnvp_log_det_is_jacobian(sub, ref):
+    """RealNVP: forward's log_det = log |det ∂z/∂x|, inverse's = log |det ∂x/∂z| (finite differences, dim 4)."""
+    flow = _flow(sub, "RealNVP", 4, 3, 16)
+    x = torch.randn(9, 4, dtype=F64)
+    _, log_det = _pair(flow.forward(x), 9, 4, F64, "RealNVP.forward")
+    check.close(log_det, torch.linalg.slogdet(_fd_jacobian(flow.forward, x)).logabsdet, atol=1e-5,
+                what="forward's log_det against the Jacobian", why="central differences in float64: error ~1e-9")
+    _, inv_log_det = _pair(flow.inverse(x), 9, 4, F64, "RealNVP.inverse")
+    check.close(inv_log_det, torch.linalg.slogdet(_fd_jacobian(flow.inverse, x)).logabsdet, atol=1e-5,
+                what="inverse's log_det against the Jacobian", why="central differences in float64: error ~1e-9")
+
+
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30)
+def realnvp_alternating_masks(sub, ref):
+    """RealNVP: layer i has mask (arange(dim) + i) % 2 == 0 ([1, 0, 1, 0], then [0, 1, 0, 1], ...)."""
+    one = _flow(sub, "RealNVP", 4, 1, 16)
+    x = torch.randn(31, 4, dtype=F64)
+    z, _ = _pair(one.forward(x), 31, 4, F64, "RealNVP(4, num_layers=1).forward")
+    check.close(z[:, [0, 2]], x[:, [0, 2]], atol=0.0, what="coordinates 0 and 2 after the first layer",
+                why="the first mask is [1, 0, 1, 0]: they pass through exactly")
+    check.true(bool(((z[:, [1, 3]] - x[:, [1, 3]]).abs() > 1e-6).any()),
+               "the first layer left coordinates 1 and 3 unchanged: they are the ones it transforms")
+    two = _flow(sub, "RealNVP", 2, 2, 16)
+    x = torch.randn(31, 2, dtype=F64)
+    z, _ = _pair(two.forward(x), 31, 2, F64, "RealNVP(2, num_layers=2).forward")
+    check.true(bool(((z - x).abs() > 1e-6).any(dim=0).all()),
+               "after two layers of RealNVP(2) some coordinate is untouched: the masks must alternate")
+
+
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30)
+def realnvp_log_prob_change_of_variables(sub, ref):
+    """RealNVP.log_prob(x) = log N(z; 0, I) + log_det with (z, log_det) = forward(x) (batch 97, float64)."""
+    flow = _flow(sub, "RealNVP", 3, 4, 16)
+    x = torch.randn(97, 3, dtype=F64)
+    z, log_det = _pair(flow.forward(x), 97, 3, F64, "RealNVP.forward")
+    got = check.tensor(flow.log_prob(x), shape=(97,), dtype=F64, what="RealNVP.log_prob")
+    want = -0.5 * (z.pow(2).sum(1) + 3 * LOG_2PI) + log_det
+    check.close(got, want, atol=1e-9, what="log_prob against the change of variables", why="float64 round-off")
+
+
+@test(points=2, functions=[REALNVP, COUPLING], timeout=60)
+def realnvp_density_integrates_to_one(sub, ref):
+    """RealNVP: exp(log_prob) integrates to 1 over the plane (trapezoid on a sinh-stretched 2-D grid)."""
+    flow = _flow(sub, "RealNVP", 2, 4, 16)
+    # x = sinh(u), u on [-5.5, 5.5] (|x| up to 122): 401 nodes per axis, dx = cosh(u) du. The density
+    # has Gaussian tails of scale <= e^{2·1.2} (bounded scales) ~ 11, so the mass beyond 122 is
+    # below 1e-10, and the trapezoid rule on this smooth integrand errs by ~1e-5 (reference: 2e-6).
+    u = torch.linspace(-5.5, 5.5, 401, dtype=F64)
+    x1, w1 = torch.sinh(u), torch.cosh(u) * (u[1] - u[0])
+    w1[[0, -1]] *= 0.5
+    grid = torch.cartesian_prod(x1, x1)                                  # (401², 2)
+    weights = torch.outer(w1, w1).reshape(-1)                            # (401²,)
+    log_p = check.tensor(flow.log_prob(grid), shape=(grid.shape[0],), dtype=F64, what="log_prob on the grid")
+    total = float((log_p.exp() * weights).sum())
+    check.close(total, 1.0, atol=2e-3, what="the integral of exp(log_prob) over the plane",
+                why="quadrature error ~1e-5; a missing log-det term is off by 10% or more")
+
+
+@test(points=1.5, functions=[REALNVP, COUPLING], timeout=60)
+def realnvp_sample_is_the_pushforward(sub, ref):
+    """RealNVP.sample: forward(samples) is N(0, I) (z-test and chi-square per coordinate, 20,000 samples)."""
+    flow = _flow(sub, "RealNVP", 2, 4, 16)
+    n = 20_000
+    x = check.tensor(flow.sample(n), shape=(n, 2), dtype=F64, what="RealNVP.sample (float64 flow)")
+    z, _ = _pair(flow.forward(x), n, 2, F64, "RealNVP.forward of the samples")
+    # forward(inverse(z)) = z exactly up to 1e-12 for a correct sampler, so z is N(0, I): 4 checks share 1e-6.
+    for i in range(2):
+        check.mean_z(z[:, i], 0.0, 1.0, p_fail=2.5e-7, what=f"coordinate {i} of forward(sample())")
+        check.variance_chi2(z[:, i], 1.0, p_fail=2.5e-7, what=f"coordinate {i} of forward(sample())")
+
+
+TRAIN_MEANS, TRAIN_STD = [[-1.0, -0.5], [1.0, 0.5]], 0.35
+
+
+@test(points=2, functions=[REALNVP, COUPLING], timeout=90)
+def realnvp_trains_on_2d_data(sub, ref):
+    """RealNVP trained for 400 Adam steps on a two-component 2-D mixture: its samples match the data."""
+    g = _own_generator()
+    k = (torch.rand(4000, generator=g) < 0.5).long()
+    data = torch.tensor(TRAIN_MEANS)[k] + TRAIN_STD * torch.randn(4000, 2, generator=g)  # (4000, 2)
+    flow = sub.flows.RealNVP(2, 6, 64)
+    losses = sub.call_fixture("train_likelihood", flow, data, num_steps=400, batch_size=128, lr=3e-3)
+    check.true(len(losses) == 400, "the training helper did not run")
+    x = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32, what="RealNVP.sample(5000)").to(F64)
+    score, cov_err = _judge_flow_samples(x)
+    # Judged here: the mean log-density of the samples under the true mixture (its negative entropy
+    # is -1.43 nats; a flow collapsed onto the modes scores higher, hence the covariance check too).
+    # 20 reference seeds (tests/week3/calibrate_training.py): log-density from -1.79 to -1.39 (mean
+    # -1.54, sd 0.09), covariance errors 0.02 to 0.14 (sampling error 0.03). A flow that learned
+    # nothing (samples N(0, I)) scores -6.4.
+    check.true(score > -2.1, f"the samples' mean log-density under the data distribution is {score:.2f} nats, "
+               "below -2.1 (a correct flow reaches about -1.5 after this training)")
+    check.true(cov_err < 0.25, f"the covariance of the samples is {cov_err:.2f} away from the data's (entrywise), "
+               "tolerance 0.25 (20 reference seeds: worst 0.14; sampling error 0.03)")
+
+
+def _judge_flow_samples(x: torch.Tensor) -> tuple[float, float]:
+    """(mean log-density of x under the training mixture, max entrywise covariance error)."""
+    log_p = fixtures.mixture_log_prob(TRAIN_MEANS, TRAIN_STD, [0.5, 0.5])(x)
+    want_cov = torch.tensor([[1.0 + TRAIN_STD**2, 0.5], [0.5, 0.25 + TRAIN_STD**2]], dtype=F64)
+    return float(log_p.mean()), float((torch.cov(x.T) - want_cov).abs().max())
+
+
+# =============================================================================================
+# logit_transform, dequantize
+# =============================================================================================
+@test(points=1, functions=["flows.logit_transform"], timeout=30)
+def logit_transform_formula(sub, ref):
+    """logit_transform: y = logit(α + (1 − 2α) x), log_det summed per example; finite at 0 and 1."""
+    for alpha in (0.05, 0.01):
+        x = torch.rand(97, 1, 4, 4, dtype=F64)
+        x[0, 0, 0, :2] = torch.tensor([0.0, 1.0])
+        y, log_det = check.sequence(sub.flows.logit_transform(x, alpha), 2, what="logit_transform(x, alpha)")
+        y = check.tensor(y, shape=(97, 1, 4, 4), dtype=F64, what="y")
+        log_det = check.tensor(log_det, shape=(97,), dtype=F64, what="log_det")
+        p = alpha + (1 - 2 * alpha) * x
+        check.close(y, torch.log(p / (1 - p)), atol=1e-12, what=f"y (alpha = {alpha})", why="float64")
+        want = (math.log(1 - 2 * alpha) - torch.log(p) - torch.log(1 - p)).reshape(97, -1).sum(1)
+        check.close(log_det, want, atol=1e-10, what=f"log_det (alpha = {alpha})", why="float64 sum of 16 terms")
+        ref_y, ref_log_det = ref.flows.logit_transform(x, alpha)
+        check.close(log_det, ref_log_det, atol=1e-10, what=f"log_det against the reference (alpha = {alpha})",
+                    why="float64 sum of 16 terms")
+
+
+@test(points=1.5, functions=["flows.logit_transform"], timeout=30)
+def logit_transform_log_det_by_differentiation(sub, ref):
+    """logit_transform: log_det = Σ log |dy_i/dx_i| (central differences of your own y, float32 input too)."""
+    x = 0.02 + 0.96 * torch.rand(97, 6, dtype=F64)
+    h = 1e-6
+    y_plus = check.tensor(check.sequence(sub.flows.logit_transform(x + h), 2)[0], shape=(97, 6), dtype=F64, what="y")
+    y_minus = check.tensor(check.sequence(sub.flows.logit_transform(x - h), 2)[0], shape=(97, 6), dtype=F64, what="y")
+    _, log_det = check.sequence(sub.flows.logit_transform(x), 2, what="logit_transform(x)")
+    # The Jacobian is diagonal (elementwise map): log |det| = Σ log (dy_i/dx_i); FD error ~1e-9 relative.
+    want = torch.log((y_plus - y_minus) / (2 * h)).sum(1)
+    check.close(check.tensor(log_det, shape=(97,), dtype=F64, what="log_det"), want, atol=1e-5,
+                what="log_det against the derivative of y", why="central differences in float64: error ~1e-8")
+    x32 = x.float()
+    _, log_det32 = check.sequence(sub.flows.logit_transform(x32), 2, what="logit_transform(float32 x)")
+    check.close(check.tensor(log_det32, shape=(97,), dtype=torch.float32, what="log_det (float32)"), want,
+                atol=1e-3, what="log_det of a float32 input", why="float32 round-off of 6 terms of order 5")
+
+
+@test(points=0.5, functions=["flows.logit_transform"], timeout=30)
+def logit_transform_rejects_out_of_range(sub, ref):
+    """logit_transform raises ValueError for values outside [0, 1]."""
+    check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[0.2, 1.01]]))
+    check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[-1e-3, 0.5]]))
+
+
+@test(points=1, functions=["flows.dequantize"], visibility="visible", timeout=30)
+def dequantize_range_and_dtype(sub, ref):
+    """dequantize returns the default dtype, values in [x/L, (x+1)/L) ⊂ [0, 1), never 1.0 (float32)."""
+    L = 17
+    x_int = torch.full((200_000,), L - 1, dtype=torch.long)
+    y = check.tensor(sub.flows.dequantize(x_int, L), shape=(200_000,), dtype=torch.float32, what="dequantize")
+    check.true(float(y.max()) < 1.0, "dequantize returned 1.0: (L − 1 + u)/L rounds up to 1 in float32; clamp it")
+    check.true(float(y.min()) >= (L - 1) / L - 1e-7, "dequantize moved a value below x_int / L")
+    # With 2^20 levels, float32 spacing near x_int = 2^20 − 1 is 1/8, so (x_int + u) rounds up to 2^20
+    # (y = 1.0) for u > 15/16: about 6% of draws unless clamped.
+    L = 2**20
+    y = check.tensor(sub.flows.dequantize(torch.full((10_000,), L - 1, dtype=torch.long), L), shape=(10_000,),
+                     dtype=torch.float32, what="dequantize with 2^20 levels")
+    check.true(float(y.max()) < 1.0, "dequantize returned 1.0 with 2^20 levels: clamp below 1")
+    y = check.tensor(sub.flows.dequantize(torch.randint(0, 4, (9, 8, 8)), 4), shape=(9, 8, 8), dtype=torch.float32,
+                     what="dequantize on (9, 8, 8)")
+    check.true(bool(((y >= 0) & (y < 1)).all()), "dequantize returned values outside [0, 1)")
+
+
+@test(points=1.5, functions=["flows.dequantize"], timeout=30)
+def dequantize_uniform_offsets(sub, ref):
+    """dequantize: y·L − x_int is U[0, 1) for every level (KS test on 40,000 draws)."""
+    L = 5
+    x_int = torch.arange(L).repeat(8000)  # (40000,) every level
+    y = check.tensor(sub.flows.dequantize(x_int, L), shape=(40_000,), dtype=torch.float32, what="dequantize")
+    offsets = y.to(F64) * L - x_int.to(F64)
+    check.true(bool(((offsets > -1e-5) & (offsets < 1 + 1e-5)).all()),
+               "y·L − x_int leaves [0, 1): the offset must be added before dividing by num_levels")
+    # Exact KS p-value against U(0, 1); float32 rounding moves offsets by < 1e-6, far below the KS
+    # resolution 1/sqrt(40000) = 5e-3.
+    check.ks(offsets, stats.uniform(0, 1).cdf, p_fail=1e-6, what="the offsets y·L − x_int")
+
+
+@test(points=0.5, functions=["flows.dequantize"], timeout=30)
+def dequantize_rejects_out_of_range(sub, ref):
+    """dequantize raises ValueError for values outside [0, num_levels)."""
+    check.raises(ValueError, sub.flows.dequantize, torch.tensor([0, 4, 5]), 5)
+    check.raises(ValueError, sub.flows.dequantize, torch.tensor([-1, 2]), 5)
