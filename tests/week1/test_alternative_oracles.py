@@ -8,11 +8,8 @@ probability (at most 1e-6) and where their threshold comes from.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,26 +17,12 @@ import scipy.linalg
 import scipy.stats
 import torch
 
+from tests.weeks.helpers import alternative_modules
+
 torch.set_num_threads(1)
 
-ALT_DIR = Path(__file__).resolve().parents[2] / "autograder" / "weeks" / "week1_mle_sampling" / "alternative"
-
-
-def _load(stem: str):
-    """Imports ALT_DIR/<stem>.py as module `alt_<stem>`, so it cannot collide with the reference's names."""
-    name = f"alt_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ALT_DIR / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-density = _load("density")
-sampling = _load("sampling")
-metrics = _load("metrics")
+_alternative = alternative_modules(1)
+density, sampling, metrics = _alternative.density, _alternative.sampling, _alternative.metrics
 
 
 def _random_spd(dim: int, generator: torch.Generator) -> torch.Tensor:

@@ -4,9 +4,7 @@ Each check compares the reference in solutions/week1_mle_sampling/ with somethin
 not depend on it: enumeration of all outcomes, closed forms, torch.distributions, SciPy and
 scikit-learn. Sampling is checked only lightly here; the hidden suite checks it statistically.
 """
-import importlib.util
 import math
-import pathlib
 import warnings
 
 import numpy as np
@@ -16,31 +14,13 @@ import scipy.stats
 import torch
 from sklearn.mixture import GaussianMixture
 
-WEEK_DIR = pathlib.Path(__file__).resolve().parents[2] / "solutions" / "week1_mle_sampling"
+from tests.weeks.helpers import reference_modules
 
-
-def _load(name: str):
-    """Import solutions/week1_mle_sampling/<name>.py under a unique module name."""
-    spec = importlib.util.spec_from_file_location(f"week1_reference_{name}", WEEK_DIR / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-density = _load("density")
-sampling = _load("sampling")
-metrics = _load("metrics")
+_reference = reference_modules(1)
+density, sampling, metrics = _reference.density, _reference.sampling, _reference.metrics
 
 F64 = torch.float64
-
-
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("seed_and_one_thread")
 
 
 def _random_spd(D: int, dtype=F64) -> torch.Tensor:

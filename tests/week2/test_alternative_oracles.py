@@ -9,11 +9,8 @@ comes from.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,26 +18,12 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 
+from tests.weeks.helpers import alternative_modules
+
 torch.set_num_threads(1)
 
-ALT_DIR = Path(__file__).resolve().parents[2] / "autograder" / "weeks" / "week2_ar_vae" / "alternative"
-
-
-def _load(stem: str):
-    """Imports ALT_DIR/<stem>.py as module `alt2_<stem>`, so it cannot collide with the reference's names."""
-    name = f"alt2_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ALT_DIR / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-made = _load("made")
-pixelcnn = _load("pixelcnn")
-vae = _load("vae")
+_alternative = alternative_modules(2)
+made, pixelcnn, vae = _alternative.made, _alternative.pixelcnn, _alternative.vae
 
 ORDERING = [2, 0, 4, 1, 5, 3]  # not its own inverse: argsort is [1, 3, 0, 5, 2, 4]
 

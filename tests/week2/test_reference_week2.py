@@ -5,10 +5,8 @@ it: the degree rule written out entry by entry, autograd Jacobians, enumeration 
 outcome, torch.distributions, and numerical integration of a 1-D latent. The helpers that the hidden
 training tests use to score samples are checked here too.
 """
-import importlib.util
 import itertools
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -16,31 +14,12 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-WEEK_DIR = ROOT / "solutions" / "week2_ar_vae"
-HIDDEN_DIR = ROOT / "autograder" / "weeks" / "week2_ar_vae"
+from tests.weeks.helpers import hidden_module, reference_modules
+
+_reference = reference_modules(2)
+made, pixelcnn, vae = _reference.made, _reference.pixelcnn, _reference.vae
 F64 = torch.float64
-
-
-def _load(path: pathlib.Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-made = _load(WEEK_DIR / "made.py", "week2_reference_made")
-pixelcnn = _load(WEEK_DIR / "pixelcnn.py", "week2_reference_pixelcnn")
-vae = _load(WEEK_DIR / "vae.py", "week2_reference_vae")
-
-
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("seed_and_one_thread")
 
 
 def _all_binary(d: int, dtype=F64) -> torch.Tensor:
@@ -270,7 +249,7 @@ def test_elbo_is_recon_minus_closed_form_kl():
 # ---------------------------------------------------------------------------------------
 def test_bars_and_stripes_scores_exact_samples_as_perfect():
     for name in ("test_made", "test_pixelcnn"):
-        module = _load(HIDDEN_DIR / f"{name}.py", f"week2_hidden_{name}")
+        module = hidden_module(2, name)
         x = module.bars_and_stripes(20_000)
         valid, tv = module.bars_and_stripes_score(x)
         assert valid == 1.0
@@ -280,7 +259,7 @@ def test_bars_and_stripes_scores_exact_samples_as_perfect():
 
 
 def test_prototype_target_is_normalized():
-    module = _load(HIDDEN_DIR / "test_vae.py", "week2_hidden_test_vae")
+    module = hidden_module(2, "test_vae")
     log_p = module.prototype_log_prob(_all_binary(16, torch.float32))
     assert abs(torch.logsumexp(log_p, 0).item()) < 1e-9
     x = module.prototype_data(50_000)

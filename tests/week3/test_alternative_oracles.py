@@ -10,38 +10,22 @@ their false-failure probability (at most 1e-6) and where their threshold comes f
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(1)
+from tests.weeks.helpers import alternative_modules
 
-ALT_DIR = Path(__file__).resolve().parents[2] / "autograder" / "weeks" / "week3_flows_diffusion" / "alternative"
+torch.set_num_threads(1)
 
 # Two-sided normal quantile for a per-check false-failure probability of 4e-8: P(|Z| > 5.5) = 3.8e-8.
 # A test below makes at most 24 such checks, so its false-failure probability is below 1e-6.
 Z = 5.5
 
-
-def _load(stem: str):
-    """Imports ALT_DIR/<stem>.py as module `alt3_<stem>`, so it cannot collide with the reference's names."""
-    name = f"alt3_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ALT_DIR / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-flows = _load("flows")
-diffusion = _load("diffusion")
+_alternative = alternative_modules(3)
+flows, diffusion = _alternative.flows, _alternative.diffusion
 
 
 def _randomized(module: torch.nn.Module, std: float, seed: int) -> torch.nn.Module:

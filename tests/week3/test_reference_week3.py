@@ -6,40 +6,20 @@ depend on it: autograd Jacobians, closed forms written out in Python floats, qua
 Carlo. The grader's exact sampler moments (autograder/weeks/week3_flows_diffusion/test_diffusion.py)
 and the public analytic-optimum fixtures are checked here too, since every sampler test rests on them.
 """
-import importlib.util
 import math
-import pathlib
 
 import pytest
 import torch
 
 from autograder.runtime import fixtures
-from autograder.weeks import get_week
+from tests.weeks.helpers import hidden_module, reference_modules
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-WEEK_DIR = ROOT / "solutions" / "week3_flows_diffusion"
 F64 = torch.float64
 
-
-def _load(name: str, path: pathlib.Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-flows = _load("week3_reference_flows", WEEK_DIR / "flows.py")
-diffusion = _load("week3_reference_diffusion", WEEK_DIR / "diffusion.py")
-hidden = _load("week3_hidden_diffusion", get_week(3).hidden_dir / "test_diffusion.py")
-
-
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+_reference = reference_modules(3)
+flows, diffusion = _reference.flows, _reference.diffusion
+hidden = hidden_module(3, "test_diffusion")
+pytestmark = pytest.mark.usefixtures("seed_and_one_thread")
 
 
 def _randomized(module: torch.nn.Module, std: float = 0.3) -> torch.nn.Module:

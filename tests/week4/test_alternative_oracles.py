@@ -8,10 +8,7 @@ Jacobians, brute-force nearest centres, and counts of what the training loop cal
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,24 +16,11 @@ import scipy.spatial.distance
 import torch
 from torch import nn
 
+from tests.weeks.helpers import alternative_modules
+
 torch.set_num_threads(1)
 
-ALT_DIR = Path(__file__).resolve().parents[2] / "autograder" / "weeks" / "week4_wgan_sn" / "alternative"
-
-
-def _load(stem: str):
-    """Imports ALT_DIR/<stem>.py as module `alt4_<stem>`, so it cannot collide with the reference's names."""
-    name = f"alt4_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ALT_DIR / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gan = _load("gan")
+gan = alternative_modules(4).gan
 
 
 # ---------------------------------------------------------------- power iteration, spectral norm

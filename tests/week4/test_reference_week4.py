@@ -4,35 +4,18 @@ Each check compares solutions/week4_wgan_sn/gan.py with something that does not 
 SVD, torch's own `parametrizations.spectral_norm` from the same u and v, closed forms of the losses
 and of a linear critic's penalty, brute-force nearest centres, and a short training run on the ring.
 """
-import importlib.util
 import math
-import pathlib
 
 import pytest
 import torch
 from torch import nn
 
-WEEK_DIR = pathlib.Path(__file__).resolve().parents[2] / "solutions" / "week4_wgan_sn"
+from tests.weeks.helpers import reference_modules
+
 F64 = torch.float64
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("week4_reference_gan", WEEK_DIR / "gan.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gan = _load()
-
-
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+gan = reference_modules(4).gan
+pytestmark = pytest.mark.usefixtures("seed_and_one_thread")
 
 
 def test_power_iteration_converges_to_the_largest_singular_value():
