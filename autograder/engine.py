@@ -79,9 +79,13 @@ def test_seed(base_seed: int, test_id: str) -> int:
     return (base_seed * 1_000_003 + zlib.crc32(test_id.encode())) % (2**31 - 1)
 
 
-def select_tests(week: Week, functions: set[str] | None = None, only: list[str] | None = None):
-    """The week's tests, restricted to those exercising `functions`, or whose id matches a glob of `only`."""
+def select_tests(week: Week, functions: set[str] | None = None, only: list[str] | None = None,
+                 slow: bool | None = None):
+    """The week's tests, restricted to those exercising `functions`, or whose id matches a glob of `only`,
+    and to the slow (training) tests or the others when `slow` is True or False."""
     tests = week_tests(week)
+    if slow is not None:
+        tests = tuple(t for t in tests if t.slow == slow)
     if functions is not None:
         tests = tuple(t for t in tests if set(t.functions) & functions)
     if only:
@@ -96,13 +100,13 @@ def child_seed(test_seed_value: int) -> int:
 
 def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = None,
           limits: Limits | None = None, budget_s: float = SUBMISSION_BUDGET_S,
-          name: str | None = None, only: list[str] | None = None) -> SubmissionResult:
+          name: str | None = None, only: list[str] | None = None, slow: bool | None = None) -> SubmissionResult:
     """Grade one submission (a folder or a zip) on the week's hidden tests."""
     torch.set_num_threads(1)
     started = time.monotonic()
     if isolation_mode() == "privdrop":  # no filesystem jail: hide the secrets by their permissions
         protect([week.solution_dir.parent, week.hidden_dir.parent])
-    tests = select_tests(week, functions, only)
+    tests = select_tests(week, functions, only, slow)
     ref = reference(week)
     with tempfile.TemporaryDirectory(prefix="dgm-submission-") as tmp:
         sub = submission_mod.load(Path(path), week, Path(tmp) / "files")

@@ -1,6 +1,6 @@
 """The hidden-test format: a decorator that turns a function into a graded test.
 
-    @test(points=2, functions=["density.categorical_nll"], visibility="hidden", timeout=30)
+    @test(points=2, functions=["density.categorical_nll"], visibility="hidden", timeout=30, slow=False)
     def categorical_nll_matches_reference(sub, ref):
         \"\"\"First docstring line: the test's name in the feedback.\"\"\"
 
@@ -26,6 +26,7 @@ class Test:
     timeout: float  # wall-clock seconds for the whole test
     functions: tuple[str, ...]  # "file.function" names the test exercises
     func: Callable
+    slow: bool = False  # a training run: the mutation harness runs it only for mutants the fast tests miss
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -33,7 +34,7 @@ class Test:
 
 
 def test(points: float = 1, functions: list[str] | tuple[str, ...] = (), visibility: str = "hidden",
-         timeout: float = 30, name: str | None = None) -> Callable:
+         timeout: float = 30, name: str | None = None, slow: bool = False) -> Callable:
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
     if not functions:
@@ -42,7 +43,7 @@ def test(points: float = 1, functions: list[str] | tuple[str, ...] = (), visibil
     def decorate(func: Callable) -> Callable:
         doc = (func.__doc__ or func.__name__).strip().splitlines()[0]
         func._autograder_test = dict(points=points, functions=tuple(functions), visibility=visibility,
-                                     timeout=timeout, name=name or doc)
+                                     timeout=timeout, name=name or doc, slow=bool(slow))
         return func
 
     return decorate

@@ -363,7 +363,7 @@ MADE_MAX_TV = 0.4
 
 
 @test(points=3, functions=["made.MADE", "made.MADE.log_prob", "made.MADE.sample", "made.made_masks",
-                           "made.MaskedLinear"], timeout=90)
+                           "made.MaskedLinear"], timeout=90, slow=True)
 def made_learns_bars_and_stripes(sub, ref):
     """A short seeded fit of MADE to 4x4 bars and stripes gives samples that are mostly bars or stripes."""
     data = bars_and_stripes(2000).reshape(2000, 16)

@@ -313,7 +313,7 @@ PIXELCNN_MAX_TV = 0.4
 
 
 @test(points=3, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.PixelCNN.sample",
-                           "pixelcnn.MaskedConv2d"], timeout=90)
+                           "pixelcnn.MaskedConv2d"], timeout=90, slow=True)
 def pixelcnn_learns_bars_and_stripes(sub, ref):
     """A short seeded fit of PixelCNN to 4x4 bars and stripes gives samples that are mostly bars or stripes."""
     data = bars_and_stripes(2000).view(2000, 1, 4, 4)

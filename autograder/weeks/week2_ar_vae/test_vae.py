@@ -408,7 +408,7 @@ VAE_MAX_TV = 0.3
 
 
 @test(points=3, functions=["vae.VAE", "vae.VAE.elbo", "vae.VAE.sample", "vae.reparameterize",
-                           "vae.kl_standard_normal", "vae.bernoulli_log_likelihood"], timeout=90)
+                           "vae.kl_standard_normal", "vae.bernoulli_log_likelihood"], timeout=90, slow=True)
 def vae_learns_prototypes(sub, ref):
     """A short seeded fit of the VAE to noisy prototypes gives samples that the exact target finds likely."""
     data = prototype_data(2000)

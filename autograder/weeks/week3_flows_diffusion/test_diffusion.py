@@ -387,7 +387,7 @@ def diffusion_loss_with_exact_denoiser(sub, ref):
     check.mean_z(torch.tensor([loss0]), 1.0, 2 / 20_000, p_fail=3e-7, what="the loss of a model that predicts 0")
 
 
-@test(points=2, functions=["diffusion.diffusion_loss", "diffusion.q_sample", SCHED], timeout=90)
+@test(points=2, functions=["diffusion.diffusion_loss", "diffusion.q_sample", SCHED], timeout=90, slow=True)
 def diffusion_loss_trains_a_denoiser(sub, ref):
     """A public denoiser trained with your diffusion_loss generates the data (judged with the reference sampler)."""
     betas = _linear(50, 1e-3, 0.25)

@@ -233,7 +233,7 @@ def realnvp_sample_is_the_pushforward(sub, ref):
 TRAIN_MEANS, TRAIN_STD = [[-1.0, -0.5], [1.0, 0.5]], 0.35
 
 
-@test(points=2, functions=[REALNVP, COUPLING], timeout=90)
+@test(points=2, functions=[REALNVP, COUPLING], timeout=90, slow=True)
 def realnvp_trains_on_2d_data(sub, ref):
     """RealNVP trained for 400 Adam steps on a two-component 2-D mixture: its samples match the data."""
     g = _own_generator()
