@@ -1,0 +1,105 @@
+"""Helpers shared by the notebook tests: where a week's notebooks live, nbgrader's cell kinds, and what a
+cell printed.
+
+Every week has an nbgrader master notebook (`solutions/<week>/<week>.ipynb`) and an instructor notebook
+(`notebooks/<week>.ipynb`); `bench/weekN_reference.md` holds the reference results a full run records.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from autograder.weeks import Week, available_weeks
+from tools import notebooks as tn
+from tools.markers import BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekNotebooks:
+    """The files of one week's notebooks."""
+    week: Week
+
+    @property
+    def name(self) -> str:
+        return self.week.folder
+
+    @property
+    def master(self) -> Path:
+        return tn.SOLUTIONS_DIR / self.name / f"{self.name}.ipynb"
+
+    @property
+    def instructor(self) -> Path:
+        return tn.NOTEBOOKS_DIR / f"{self.name}.ipynb"
+
+    @property
+    def bench(self) -> Path:
+        return tn.REPO_ROOT / "bench" / f"week{self.week.number}_reference.md"
+
+
+def notebook_weeks() -> list[WeekNotebooks]:
+    """The registered weeks whose material exists and that have both notebooks."""
+    weeks = [WeekNotebooks(w) for w in available_weeks()]
+    return [w for w in weeks if w.master.is_file() and w.instructor.is_file()]
+
+
+def week_notebooks(folder: str) -> WeekNotebooks:
+    (match,) = [w for w in notebook_weeks() if w.name == folder]
+    return match
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def kind(cell) -> str:
+    """nbgrader's cell kinds: written answer, autograded test, code answer, locked, or plain."""
+    m = nbgrader_meta(cell)
+    if m.get("grade") and m.get("solution"):
+        return "written" if cell.cell_type == "markdown" else "graded code answer"
+    if m.get("grade"):
+        return "test"
+    if m.get("solution"):
+        return "solution"
+    if m.get("locked"):
+        return "locked"
+    return "plain"
+
+
+def cells_of_kind(nb, wanted: str) -> list:
+    return [c for c in nb.cells if kind(c) == wanted]
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def errors_and_stderr(cell) -> list[str]:
+    out = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            out.append(f"{output.ename}: {output.evalue}")
+        elif output.output_type == "stream" and output.name == "stderr":
+            out.append(f"stderr: {output.text[:300]}")
+    return out
+
+
+def error_outputs(nb) -> list:
+    return [o for c in code_cells(nb) for o in c.outputs if o.output_type == "error"]
+
+
+def stream_text(nb) -> str:
+    """Everything the code cells printed (stdout and stderr), in order."""
+    return "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs if o.output_type == "stream")
+
+
+def stripped_master_source(source: str) -> str:
+    """A master cell as the instructor notebook runs it: no solution markers, no hidden tests."""
+    lines, hidden = [], False
+    for line in source.split("\n"):
+        if line.strip() == BEGIN_HIDDEN_TESTS:
+            hidden = True
+        elif line.strip() == END_HIDDEN_TESTS:
+            hidden = False
+        elif not hidden and line.strip() not in (BEGIN_SOLUTION, END_SOLUTION):
+            lines.append(line)
+    return "\n".join(lines).rstrip()
