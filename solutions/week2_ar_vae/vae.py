@@ -182,7 +182,8 @@ class VAE(nn.Module):
         eps = torch.randn((K,) + mu.shape, dtype=mu.dtype, device=mu.device)  # (K, B, L)
         z = mu + torch.exp(0.5 * logvar) * eps                         # (K, B, L)
         logits = self.decode(z.reshape(K * B, -1))                     # (K*B, D)
-        log_px_z = bernoulli_log_likelihood(x.expand(K, B, D).reshape(K * B, D), logits)
+        x_k = x.expand(K, B, D).reshape(K * B, D)                      # (K*B, D): x beside each z_k
+        log_px_z = bernoulli_log_likelihood(x_k, logits)               # (K*B,)
         log_px_z = log_px_z.reshape(K, B)                              # (K, B)
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)                   # (K, B) log N(z; 0, I)
         log_qz = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)        # (K, B) log N(z; mu, sigma^2)
