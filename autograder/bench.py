@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from autograder import engine
+from autograder.checks import StudentError
 from autograder.runtime import fixtures, protocol
 from autograder.weeks import available_weeks
 
@@ -51,24 +52,39 @@ class LocalRemote:
 
 
 class LocalObject:
-    """An object returned by the reference, with the RemoteObject interface (methods, `.get(name)`)."""
+    """An object returned by the reference, with the RemoteObject interface (methods, `.get(name)`,
+    `.handle`)."""
 
     def __init__(self, obj):
-        self.handle = obj
+        self._obj = obj
+        _OBJECTS[id(obj)] = obj
+
+    @property
+    def handle(self) -> protocol.Handle:
+        return protocol.Handle(id(self._obj), type(self._obj).__name__)
 
     def __getattr__(self, name):
-        return _localize(getattr(self.handle, name))
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _localize(getattr(self._obj, name))
 
     def __call__(self, *args, **kwargs):
-        return _localize(self.handle)(*args, **kwargs)
+        return _localize(self._obj)(*args, **kwargs)
 
     def get(self, name):
-        return _wrap(getattr(self.handle, name))
+        return _wrap(getattr(self._obj, name))
+
+
+_OBJECTS: dict[int, object] = {}  # what the handles of LocalObjects stand for
 
 
 def _localize(fn):
     def call(*args, **kwargs):
-        return _wrap(fn(*[_fix(a) for a in args], **{k: _fix(v) for k, v in kwargs.items()}))
+        try:
+            value = fn(*[_fix(a) for a in args], **{k: _fix(v) for k, v in kwargs.items()})
+        except Exception as exc:  # noqa: BLE001  (as the sandbox reports it: check.raises expects this)
+            raise StudentError(getattr(fn, "__name__", "call"), type(exc).__name__, str(exc), "") from None
+        return _wrap(value)
 
     return call
 
@@ -90,7 +106,9 @@ def _wrap(value):
 
 def _fix(value):
     if isinstance(value, LocalObject):
-        return value.handle
+        return value._obj
+    if isinstance(value, protocol.Handle):
+        return _OBJECTS[value.handle_id]
     if type(value) in (tuple, list):
         return type(value)(_fix(v) for v in value)
     if type(value) is dict:
@@ -163,10 +181,17 @@ def reference_results(out: Path) -> list[str]:
     return lines
 
 
-def main(out: Path, repeats: int = 5) -> int:
+def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
+    """Benchmark `weeks` (default: all); the rows of other weeks are kept from the last results.json."""
     torch.set_num_threads(1)
+    weeks = weeks or available_weeks()
+    previous = Path(out) / "results.json"
     rows = []
-    for week in available_weeks():
+    if previous.exists():
+        old = json.loads(previous.read_text())
+        done = {w.folder for w in weeks}
+        rows = [dict(r, date=r.get("date", old["meta"]["date"])) for r in old["weeks"] if r["week"] not in done]
+    for week in weeks:
         times, score = [], None
         for _ in range(repeats):
             started = time.perf_counter()
@@ -177,7 +202,8 @@ def main(out: Path, repeats: int = 5) -> int:
         start = statistics.median(child_start_time() for _ in range(3))
         one, two = batch_time(week, 1), batch_time(week, 2)
         rows.append({
-            "week": week.folder, "tests": len(engine.select_tests(week)),
+            "week": week.folder, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "tests": len(engine.select_tests(week)),
             "reference_score": score[0], "max_score": score[1],
             "grade_seconds_median": round(statistics.median(times), 2),
             "grade_seconds_all": [round(t, 2) for t in times],
@@ -187,6 +213,7 @@ def main(out: Path, repeats: int = 5) -> int:
             f"batch{BATCH}_workers1_seconds": round(one, 2), f"batch{BATCH}_workers2_seconds": round(two, 2),
             "speedup_workers2": round(one / two, 2),
         })
+    rows.sort(key=lambda r: r["week"])
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
             "machine": platform.machine(), "python": platform.python_version(), "torch": torch.__version__,
             "isolation": __import__("autograder.sandbox", fromlist=["x"]).isolation_mode()}
@@ -194,13 +221,13 @@ def main(out: Path, repeats: int = 5) -> int:
     (out / "results.json").write_text(json.dumps({"meta": meta, "weeks": rows}, indent=2) + "\n")
     lines = [f"# Grading benchmark\n\n{meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, "
              f"torch {meta['torch']}, isolation: {meta['isolation']}.\n",
-             f"| week | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
+             f"| week | measured | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
              f"of which child start (s) | {BATCH} subs, 1 worker (s) | {BATCH} subs, 2 workers (s) | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['week']} | {r['tests']} | {r['reference_score']:g}/{r['max_score']:g} | "
+        lines.append(f"| {r['week']} | {r['date']} | {r['tests']} | {r['reference_score']:g}/{r['max_score']:g} | "
                      f"{r['grade_seconds_median']} | {r['in_process_seconds']}"
-                     f"{' (' + str(r['in_process_failures']) + ' failed)' if r['in_process_failures'] else ''} | "
+                     f"{' (' + str(r['in_process_failures']) + ' failed)' if r.get('in_process_failures') else ''} | "
                      f"{r['overhead_seconds']} | "
                      f"{r['child_start_seconds']} | {r[f'batch{BATCH}_workers1_seconds']} | "
                      f"{r[f'batch{BATCH}_workers2_seconds']} | {r['speedup_workers2']}× |")

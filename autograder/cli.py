@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--weeks", nargs="+", metavar="WEEK", help="only these weeks (the others keep their last row)")
 
     args = parser.parse_args(argv)
     if args.command == "grade":
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from autograder import bench
 
-        return bench.main(args.out, args.repeats)
+        return bench.main(args.out, args.repeats, [get_week(w) for w in args.weeks] if args.weeks else None)
     return 2
 
 
