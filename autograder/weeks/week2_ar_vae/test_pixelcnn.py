@@ -18,29 +18,9 @@ import torch.nn.functional as F
 
 from autograder import checks as check
 from autograder.registry import test
+from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
 
 F64 = torch.float64
-
-
-def _as(model, dtype):
-    """The student's model converted to dtype (a dtype cannot travel to the child; the methods can)."""
-    return model.double() if dtype == F64 else model.float()
-
-
-def _all_binary(d: int, dtype=F64) -> torch.Tensor:
-    """(2^d, d): every binary vector, the first coordinate most significant."""
-    return check.enumerate_grid(2, d).to(dtype)
-
-
-def _codes(x: torch.Tensor) -> torch.Tensor:
-    """(N, d) binary -> (N,) int64 index into _all_binary(d)."""
-    weights = 2 ** torch.arange(x.shape[1] - 1, -1, -1)
-    return (x.round().long() * weights).sum(1)
-
-
-def _bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """The trusted formula, in float64: sum over pixels of x log sigmoid(l) + (1 - x) log sigmoid(-l)."""
-    return -F.binary_cross_entropy_with_logits(logits.to(F64), x.to(F64), reduction="none").flatten(1).sum(-1)
 
 
 def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
@@ -51,23 +31,6 @@ def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
     mask[c, :c] = 1
     mask[c, c] = float(mask_type == "B")
     return mask
-
-
-def _pooled_chi_square(counts: torch.Tensor, probs: torch.Tensor, p_fail: float, what: str) -> None:
-    """Pearson chi-square, pooling outcomes whose expected count is below 5 (so the chi-square
-    approximation holds) into one cell, or into the largest cell if the pool is still below 5."""
-    counts, probs = counts.to(F64), probs.to(F64) / probs.to(F64).sum()
-    n = float(counts.sum())
-    small = probs * n < 5
-    if bool(small.any()):
-        counts = torch.cat([counts[~small], counts[small].sum().view(1)])
-        probs = torch.cat([probs[~small], probs[small].sum().view(1)])
-        if float(probs[-1]) * n < 5:
-            big = int(torch.argmax(probs[:-1]))
-            counts[big] += counts[-1]
-            probs[big] += probs[-1]
-            counts, probs = counts[:-1], probs[:-1]
-    check.chi_square(counts, probs, p_fail=p_fail, what=what)
 
 
 # =============================================================================================

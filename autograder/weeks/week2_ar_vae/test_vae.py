@@ -20,19 +20,10 @@ from scipy import stats
 
 from autograder import checks as check
 from autograder.registry import test
+from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as
 
 F64 = torch.float64
 LOG_2PI = math.log(2 * math.pi)
-
-
-def _as(model, dtype):
-    """The student's model converted to dtype (a dtype cannot travel to the child; the methods can)."""
-    return model.double() if dtype == F64 else model.float()
-
-
-def _bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Trusted, in float64: sum over non-batch dimensions of x log sigmoid(l) + (1 - x) log sigmoid(-l)."""
-    return -F.binary_cross_entropy_with_logits(logits.to(F64), x.to(F64), reduction="none").flatten(1).sum(-1)
 
 
 def _kl_closed_form(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
