@@ -75,7 +75,8 @@ def secret_lines(solutions: Path) -> set[str]:
     """Lines found inside solution or hidden-test regions of `solutions/` and nowhere else in it.
 
     Sources: the regions of every `*.py`; in notebooks, the regions of every cell, the whole source
-    of a solution cell without a region (nbgrader replaces all of it), and hidden-test regions.
+    of a solution cell without a region (nbgrader replaces all of it), hidden-test regions, and the
+    whole source of a cell tagged `instructor` (nbgrader drops it; tools/instructor_notebook.py).
     A line that also occurs outside the regions (a docstring, a public test) is public already.
     """
     inside: list[str] = []
@@ -97,7 +98,8 @@ def secret_lines(solutions: Path) -> set[str]:
             solution = find_regions(cell.source, where, BEGIN_SOLUTION, END_SOLUTION)
             hidden = find_regions(cell.source, where, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
             is_solution_cell = cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
-            if is_solution_cell and not solution:
+            instructor_only = "instructor" in cell.get("metadata", {}).get("tags", [])
+            if instructor_only or (is_solution_cell and not solution):
                 inside.extend(cell.source.splitlines())
                 continue
             secret = region_body_lines(cell.source, solution + hidden)
