@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
-        release notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope lock clean
+        release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope lock clean
 
 help: ## List the targets, by role
 	@echo "Deep generative models: course repository"
@@ -35,6 +35,7 @@ help: ## List the targets, by role
 	@echo "  make grade                 grade the bundled example submissions into a gradebook (OUT=grades)"
 	@echo "  make gradescope WEEK=1     Gradescope autograder zip for one week"
 	@echo "  make gradebook             merge the autograder's and nbgrader's grades into one CSV"
+	@echo "  make rubrics               the written questions' rubrics and model answers, one file per week in dist/rubrics/"
 	@echo
 	@echo "Course staff and TAs"
 	@echo "  make assignments           regenerate stubs, student notebooks and handouts from solutions/"
@@ -88,6 +89,9 @@ release: $(STAMP) ## Student bundle
 
 # WEEK picks one week only when given (make notebooks WEEK=3); its default of 1 serves the student targets.
 NB_WEEK = $(if $(filter command line environment,$(origin WEEK)),--week $(WEEK),)
+
+rubrics: $(STAMP) ## The rubrics of the written questions, for TAs who grade outside formgrader
+	$(PY) -m tools.rubrics --out dist/rubrics
 
 notebooks: $(DATA_STAMP) ## Generate the instructor notebooks from the masters and execute them (full: in place)
 	$(PY) -m tools.notebooks run $(if $(FAST),--fast,) $(NB_WEEK)

@@ -6,7 +6,8 @@ gradebook tooling may reuse it. Keep the delimiters in step with tools/markers.p
 in step with tools/instructor_notebook.py.
 """
 from nbconvert.preprocessors import TagRemovePreprocessor
-from nbgrader.converters import GenerateAssignment
+from nbgrader.converters import GenerateAssignment, GenerateFeedback
+from nbgrader.preprocessors import ClearMarkScheme
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -34,3 +35,8 @@ c.ClearOutput.remove_metadata_fields = {"collapsed", "scrolled", "execution", "E
 c.GenerateAssignment.preprocessors = [TagRemovePreprocessor, *GenerateAssignment.class_traits()["preprocessors"].default()]
 c.TagRemovePreprocessor.enabled = True
 c.TagRemovePreprocessor.remove_cell_tags = {"instructor"}
+
+# A written question is a task cell whose mark scheme (rubric and model answer, tools/rubrics.py) nbgrader keeps
+# in its gradebook and restores in every autograded notebook, so that formgrader shows it to the grader. The
+# feedback that `nbgrader generate_feedback` makes from those notebooks for students leaves it out again.
+c.GenerateFeedback.preprocessors = [*GenerateFeedback.class_traits()["preprocessors"].default(), ClearMarkScheme]

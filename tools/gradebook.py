@@ -13,7 +13,10 @@
    `nbgrader autograde` then runs every collected notebook (skipping those already autograded, unless
    `--force`) and records the automatic grades there.
 3. TAs grade the written answers in nbgrader's formgrader (`cd build/nbgrader && nbgrader formgrader`,
-   or the Gradebook API); their manual grades land in the same database.
+   or the Gradebook API); their manual grades land in the same database. Each written question is an
+   nbgrader task cell whose mark scheme (rubric and model answer, tools/rubrics.py) nbgrader keeps in
+   its database and restores in every autograded notebook, so formgrader shows it above the student's
+   answer cell; a task cell's points wait for a TA whatever the answer cell holds.
 4. This tool reads the database through nbgrader's `Gradebook` API, writes nbgrader's own CSV export
    (`nbgrader_grades.csv`, by the plugin that `nbgrader export` runs) and checks that both readings
    agree, then merges with the autograder's gradebook (`DIR/<week>/gradebook.csv`, as `make grade`
@@ -37,8 +40,9 @@
 With no collected notebook, the tool says so. In the default course root it then creates a sample
 collection (`--no-sample` to stop there instead, `--sample` to create it anywhere): the student
 notebook as nbgrader generates it, handed in by `week1-reference` (filled with the reference answers,
-with the reference `.py` files) and `week1-stub` (untouched, with the stub `.py` files), the names of
-two example submissions of `make grade`. Their written answers are left for a TA to grade.
+with the reference `.py` files, and the model answers in its answer cells) and `week1-stub`
+(untouched, with the stub `.py` files), the names of two example submissions of `make grade`. Their
+written answers are left for a TA to grade.
 
 `--fast` runs the collected notebooks in their quick mode (`DGM_FAST=1`), for demonstrations and tests;
 real grading runs them in full. Exit status: 0 when the gradebook was written, 1 otherwise.
@@ -60,6 +64,7 @@ from pathlib import Path
 import nbformat
 
 from tools.markers import BEGIN_SOLUTION, END_SOLUTION, stub_source
+from tools.rubrics import is_task, questions
 from tools.weeks import REPO_ROOT, graded_files, resolve_week
 
 DEFAULT_ROOT = REPO_ROOT / "build" / "nbgrader"
@@ -203,14 +208,18 @@ def _strip_markers(source: str) -> str:
 
 def fill_with_reference(student_nb: nbformat.NotebookNode,
                         master_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student notebook with every solution cell answered as in the master (code and written)."""
+    """The student notebook with every solution cell answered as in the master (code and written), and the
+    answer cell after each written question (task cell, tools/rubrics.py) holding the question's model answer."""
     answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in master_nb.cells
                if cell.metadata.get("nbgrader", {}).get("solution")}
+    model_answers = {q.grade_id: q.model_answer for q in questions(master_nb, "the master notebook")}
     filled = nbformat.from_dict(student_nb)
-    for cell in filled.cells:
+    for index, cell in enumerate(filled.cells):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             cell.source = _strip_markers(answers[meta["grade_id"]])
+        elif is_task(cell) and index + 1 < len(filled.cells):
+            filled.cells[index + 1].source = model_answers[meta["grade_id"]]
     return filled
 
 
@@ -282,9 +291,12 @@ def read_nbgrader_grades(root: Path, assignment: str) -> dict[str, NotebookGrade
         for submission in gb.assignment_submissions(assignment):
             row = NotebookGrades(max_score=float(submission.max_score))
             for notebook in submission.notebooks:
-                # A grade cell that is also a solution cell is an answer a person grades (written
-                # answers, and code answers without tests); the other grade cells are tests.
+                # A task cell (a written question, tools/rubrics.py) and a grade cell that is also a
+                # solution cell (code answers without tests) are graded by a person; the other grade
+                # cells are tests. nbgrader gives a task cell's grade no automatic score, so it waits
+                # for a TA (needs_manual_grade) until one enters a manual score.
                 answers = {cell.name for cell in notebook.notebook.solution_cells}
+                answers |= {cell.name for cell in notebook.notebook.task_cells}
                 for grade in notebook.grades:
                     score = float(grade.score)
                     row.cells[grade.name] = score
@@ -292,7 +304,7 @@ def read_nbgrader_grades(root: Path, assignment: str) -> dict[str, NotebookGrade
                         row.auto += score
                     elif grade.manual_score is None and grade.needs_manual_grade:
                         row.ungraded += 1
-                    else:          # graded by a TA, or an untouched answer that nbgrader scores 0
+                    else:          # graded by a TA, or an untouched solution cell that nbgrader scores 0
                         row.manual = (row.manual or 0.0) + score
             grades[submission.student.id] = row
     return grades

@@ -10,8 +10,9 @@ tag (the cell's `metadata.tags`, which JupyterLab's property inspector edits) sa
 Untagged cells go to both. The instructor notebook, `notebooks/<week>.ipynb`, is the master with
 - the `student` cells left out;
 - code cells without their solution markers and without their hidden tests;
-- written answers (markdown solution cells) ending in a pointer to the master instead of the model answer,
-  and no mark-scheme region;
+- written questions (nbgrader task cells, tools/rubrics.py) ending in a pointer instead of their mark scheme
+  (rubric and model answer), and without the answer cell that follows each one in the master; a markdown
+  solution cell (nbgrader's other form of a written answer) ends in the same pointer instead of its answer;
 - no nbgrader metadata (it is not an nbgrader notebook); cell ids and tags kept;
 - `metadata.dgm_course.master`: the master's path.
 
@@ -34,15 +35,14 @@ import nbformat
 
 from tools.markers import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, MarkerError,
                            find_regions)
+from tools.rubrics import BEGIN_MARK_SCHEME, END_MARK_SCHEME, answer_cell_ids, is_task
 from tools.weeks import REPO_ROOT
 
 INSTRUCTOR_TAG = "instructor"
 STUDENT_TAG = "student"
 RECORD_KEY = "dgm_course"              # notebook metadata written by this module and tools/notebooks.py
-BEGIN_MARK_SCHEME = "### BEGIN MARK SCHEME"   # nbgrader's ClearMarkScheme delimiters (its default keywords)
-END_MARK_SCHEME = "### END MARK SCHEME"
-MODEL_ANSWER_POINTER = ("*(A written question of the assignment, graded by hand; its model answer is in the "
-                        "nbgrader master notebook, not here.)*")
+MODEL_ANSWER_POINTER = ("*(A written question of the assignment, graded by hand; its rubric and model answer are "
+                        "in the nbgrader master notebook and in the output of `make rubrics`, not here.)*")
 
 
 class TagError(ValueError):
@@ -101,8 +101,9 @@ def _code_source(source: str, where: str) -> str:
 
 
 def _markdown_source(cell, where: str) -> str:
-    """A markdown cell: a written answer's model answer becomes the pointer; mark schemes go."""
-    source = _without_regions(cell.source, where, BEGIN_MARK_SCHEME, END_MARK_SCHEME, [])
+    """A markdown cell: a written question's mark scheme, or a written answer's model answer, becomes the pointer."""
+    source = _without_regions(cell.source, where, BEGIN_MARK_SCHEME, END_MARK_SCHEME,
+                              [MODEL_ANSWER_POINTER] if is_task(cell) else [])
     if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
         source = _without_regions(source, where, BEGIN_SOLUTION, END_SOLUTION, [MODEL_ANSWER_POINTER])
     return source.rstrip()
@@ -114,8 +115,9 @@ def instructor_view(master: nbformat.NotebookNode, master_name: str) -> nbformat
     nb = nbformat.v4.new_notebook()
     nb.metadata = copy.deepcopy(master.metadata)
     nb.metadata[RECORD_KEY] = {"master": master_name}
+    answers = answer_cell_ids(master)          # the student's answer cells: nothing for the instructor
     for index, cell in enumerate(master.cells, start=1):
-        if STUDENT_TAG in tags(cell):
+        if STUDENT_TAG in tags(cell) or cell.get("id") in answers:
             continue
         where = f"{master_name}[cell {index}]"
         metadata = {k: copy.deepcopy(v) for k, v in cell.get("metadata", {}).items() if k != "nbgrader"}

@@ -11,8 +11,9 @@ It holds, under one top-level folder:
 
 Before writing, it scans the bundle for leaks and refuses to write one that has any: a path under
 `solutions/` or `autograder/`, a file identical to one of `autograder/`, or a line (25 characters
-or more, stripped) found only inside solution or hidden-test regions of `solutions/` (except in the
-files of KNOWN_ANSWERS, which ship a graded function's answer on purpose, each with its reason).
+or more, stripped) found only inside solution, hidden-test or mark-scheme regions of `solutions/`
+(except in the files of KNOWN_ANSWERS, which ship a graded function's answer on purpose, each with its
+reason).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from tools.assignments import differences
 from tools.markers import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION,
                            find_regions, region_body_lines)
+from tools.rubrics import BEGIN_MARK_SCHEME, END_MARK_SCHEME
 from tools.weeks import REPO_ROOT, week_dirs
 from tools.ziputil import write_zip
 
@@ -47,7 +49,7 @@ KNOWN_ANSWERS = {
 
 
 class LeakError(RuntimeError):
-    """The bundle would hold solution or hidden-test material."""
+    """The bundle would hold solution, hidden-test or mark-scheme material."""
 
 
 def _shipped(relative: Path) -> bool:
@@ -81,11 +83,12 @@ def _stripped_long(lines) -> set[str]:
 
 
 def secret_lines(solutions: Path) -> set[str]:
-    """Lines found inside solution or hidden-test regions of `solutions/` and nowhere else in it.
+    """Lines found inside solution, hidden-test or mark-scheme regions of `solutions/` and nowhere else in it.
 
     Sources: the regions of every `*.py`; in notebooks, the regions of every cell, the whole source
-    of a solution cell without a region (nbgrader replaces all of it), hidden-test regions, and the
-    whole source of a cell tagged `instructor` (nbgrader drops it; tools/instructor_notebook.py).
+    of a solution cell without a region (nbgrader replaces all of it), hidden-test regions, mark-scheme
+    regions (a written question's rubric and model answer, tools/rubrics.py), and the whole source of a
+    cell tagged `instructor` (nbgrader drops it; tools/instructor_notebook.py).
     A line that also occurs outside the regions (a docstring, a public test) is public already.
     """
     inside: list[str] = []
@@ -106,6 +109,7 @@ def secret_lines(solutions: Path) -> set[str]:
             where = f"{path}[cell {index}]"
             solution = find_regions(cell.source, where, BEGIN_SOLUTION, END_SOLUTION)
             hidden = find_regions(cell.source, where, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
+            hidden += find_regions(cell.source, where, BEGIN_MARK_SCHEME, END_MARK_SCHEME)
             is_solution_cell = cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
             instructor_only = "instructor" in cell.get("metadata", {}).get("tags", [])
             if instructor_only or (is_solution_cell and not solution):
@@ -140,14 +144,14 @@ def leaks(files: dict[str, bytes], root: Path) -> list[str]:
             continue
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip() in secrets and name not in KNOWN_ANSWERS:
-                problems.append(f"{name}:{number}: solution or hidden-test text: {line.strip()!r}")
+                problems.append(f"{name}:{number}: solution, hidden-test or mark-scheme text: {line.strip()!r}")
         if name.endswith(".ipynb"):  # a notebook's JSON holds each source line as a string
             import nbformat
 
             for index, cell in enumerate(nbformat.reads(text, as_version=4).cells, start=1):
                 for line in cell.source.splitlines():
                     if line.strip() in secrets:
-                        problems.append(f"{name}[cell {index}]: solution or hidden-test text: "
+                        problems.append(f"{name}[cell {index}]: solution, hidden-test or mark-scheme text: "
                                         f"{line.strip()!r}")
     return problems
 

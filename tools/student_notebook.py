@@ -28,16 +28,20 @@ class NbgraderError(RuntimeError):
 
 
 def validate_master(path: Path, where: str) -> None:
-    """Check the tags and the markers of every cell, naming `where[cell i]:line` on error (cells count from 1).
+    """Check the tags, the markers and the written questions of every cell, naming `where[cell i]` on error
+    (cells count from 1).
 
-    nbgrader checks nesting too, but names neither the file nor the line.
+    nbgrader checks nesting too, but names neither the file nor the line. A written question must have the
+    form of tools/rubrics.py (a task cell with its rubric and model answer, then an answer cell).
     """
     import nbformat
 
     from tools.instructor_notebook import check_tags
+    from tools.rubrics import questions
 
     nb = nbformat.read(path, as_version=4)
     check_tags(nb, where)                 # instructor-only cells are never nbgrader cells
+    questions(nb, where)                  # raises RubricError on a written question out of form
     for index, cell in enumerate(nb.cells, start=1):
         cell_where = f"{where}[cell {index}]"
         find_regions(cell.source, cell_where, BEGIN_SOLUTION, END_SOLUTION)

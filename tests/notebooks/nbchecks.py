@@ -53,10 +53,14 @@ def nbgrader_meta(cell) -> dict:
 
 
 def kind(cell) -> str:
-    """nbgrader's cell kinds: written answer, autograded test, code answer, locked, or plain."""
+    """nbgrader's cell kinds: written question (a task cell, tools/rubrics.py), a written answer in nbgrader's
+    other form (a markdown grade and solution cell, which the masters no longer use), autograded test, code
+    answer, locked, or plain."""
     m = nbgrader_meta(cell)
+    if m.get("task"):
+        return "written"
     if m.get("grade") and m.get("solution"):
-        return "written" if cell.cell_type == "markdown" else "graded code answer"
+        return "graded markdown answer" if cell.cell_type == "markdown" else "graded code answer"
     if m.get("grade"):
         return "test"
     if m.get("solution"):

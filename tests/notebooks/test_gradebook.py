@@ -5,6 +5,11 @@ and the untouched student notebook with the stub files), nbgrader autograde in f
 grade entered through nbgrader's Gradebook API as the formgrader does, nbgrader export, and the merge
 with a small autograder gradebook.csv written here. Every expected number is derived from the master's
 cell metadata and from the CSV this test writes.
+
+The written questions are nbgrader task cells (tools/rubrics.py): the collected notebooks hold no rubric,
+autograde restores it (nbgrader's mark scheme) in the autograded notebooks that formgrader shows, the
+feedback nbgrader makes for students leaves it out, and their points wait for a TA whatever the answer
+cell holds.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tools import gradebook as gbk
+from tools import rubrics
 
 WEEK = "week1_mle_sampling"
 MASTER = gbk.REPO_ROOT / "solutions" / WEEK / f"{WEEK}.ipynb"
@@ -24,11 +30,11 @@ MANUAL_CELL, MANUAL_SCORE = "q3_kl", 2.5
 
 
 def master_points() -> tuple[float, float, list[str]]:
-    """(points of the autograded tests, points of the written answers, written grade ids)."""
+    """(points of the autograded tests, points of the written questions, their grade ids)."""
     tests, written, ids = 0.0, 0.0, []
     for cell in nbformat.read(MASTER, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and meta.get("solution"):
+        if meta.get("task") or (meta.get("grade") and meta.get("solution")):
             written += meta["points"]
             ids.append(meta["grade_id"])
         elif meta.get("grade"):
@@ -82,8 +88,27 @@ def test_autograde_manual_grade_export_and_merge(tmp_path, capsys):
     assert "SAMPLE collection" in capsys.readouterr().out
     reference_nb = nbformat.read(root / "submitted" / "week1-reference" / WEEK / f"{WEEK}.ipynb", as_version=4)
     stub_nb = nbformat.read(root / "submitted" / "week1-stub" / WEEK / f"{WEEK}.ipynb", as_version=4)
-    assert "YOUR ANSWER HERE" not in sources(reference_nb) and "BEGIN SOLUTION" not in sources(reference_nb)
-    assert "YOUR ANSWER HERE" in sources(stub_nb) and "BEGIN HIDDEN TESTS" not in sources(stub_nb)
+    questions = rubrics.questions(nbformat.read(MASTER, as_version=4), "master")
+    assert [q.grade_id for q in questions] == written_ids
+    assert "BEGIN SOLUTION" not in sources(reference_nb) and "BEGIN HIDDEN TESTS" not in sources(stub_nb)
+    for nb in (reference_nb, stub_nb):        # what a student hands in holds no rubric
+        assert "MARK SCHEME" not in sources(nb) and "**Rubric (" not in sources(nb)
+    # The sample reference answers each written question with its model answer; the stub leaves it.
+    assert rubrics.ANSWER_PLACEHOLDER not in sources(reference_nb)
+    assert questions[0].model_answer in sources(reference_nb)
+    assert sources(stub_nb).count(rubrics.ANSWER_PLACEHOLDER) == len(written_ids)
+    # The autograded notebook, which formgrader shows the TA, has each question's mark scheme back.
+    autograded = nbformat.read(root / "autograded" / "week1-stub" / WEEK / f"{WEEK}.ipynb", as_version=4)
+    for q in questions:
+        (cell,) = [c for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == q.grade_id]
+        assert rubrics.BEGIN_MARK_SCHEME in cell.source and q.rubric_text in cell.source, q.grade_id
+    # nbgrader's feedback for the student, made from that notebook, leaves the mark scheme out again
+    # (nbgrader_config.py), and keeps the questions.
+    gbk.nbgrader(root, "generate_feedback", WEEK)
+    html = (root / "feedback" / "week1-stub" / WEEK / f"{WEEK}.html").read_text(encoding="utf-8")
+    assert "Question 1 (" in html and "Question 6 (" in html
+    assert "MARK SCHEME" not in html and "Rubric (" not in html and "Model answer" not in html
+    assert "No credit" not in html
 
     rows = read_rows(grades / "combined_gradebook.csv")
     assert set(rows) == set(AUTOGRADER_ROWS)
@@ -94,9 +119,10 @@ def test_autograde_manual_grade_export_and_merge(tmp_path, capsys):
     assert float(ref["nbgrader_max"]) == test_points + written_points
     assert float(ref["combined_total"]) == AUTOGRADER_ROWS["week1-reference"] + test_points
     assert "manual grading" in ref["missing"]
-    # The stub fails every test, and nbgrader scores its untouched answers 0 without a TA.
-    assert float(stub["nbgrader_auto"]) == 0 and float(stub["nbgrader_manual"]) == 0
-    assert stub["nbgrader_ungraded"] == "0" and stub["missing"] == ""
+    # The stub fails every test; its written questions wait for a TA too (nbgrader cannot tell an empty
+    # answer cell from an answer: only a person grades a task cell).
+    assert float(stub["nbgrader_auto"]) == 0 and stub["nbgrader_manual"] == ""
+    assert int(stub["nbgrader_ungraded"]) == len(written_ids) and "manual grading" in stub["missing"]
     # A submission the autograder graded but whose notebook was never collected keeps its row.
     assert late["nbgrader_auto"] == late["nbgrader_manual"] == "" and late["missing"] == "nbgrader"
     assert float(late["autograder_score"]) == 31.5 and float(late["combined_total"]) == 31.5

@@ -1,8 +1,10 @@
 """tools/instructor_notebook.py and tools/notebooks.py on a toy course: one master, two notebooks, one check.
 
 - The instructor notebook is the master without its `student` cells, with the solutions inline, without
-  hidden tests, with a pointer instead of each model answer; nbgrader's generate_assignment (the course
-  configuration, as `make assignments` runs it) drops the `instructor` cells from the student notebook.
+  hidden tests, with a pointer instead of each written question's rubric and model answer, and without the
+  answer cell that follows the question; nbgrader's generate_assignment (the course configuration, as `make
+  assignments` runs it) drops the `instructor` cells from the student notebook, and the rubric and model
+  answer from the question.
 - A tag that cannot be honoured (both tags; an nbgrader cell tagged `instructor`) stops both generators.
 - The check passes on a full run of the generated notebook, and fails on every kind of staleness: text or
   code edited in the master, a fast run, a changed module, cells not executed once in order, an error
@@ -18,17 +20,20 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import instructor_notebook as inb
 from tools import notebooks as tn
+from tools import rubrics
 from tools.student_notebook import generate_student_notebooks, validate_master
 
 WEEK = "week9_toy"
 MODULE = '"""The toy reference."""\n\n\ndef answer():\n    return 42\n'
 ANSWER_LINE = "Because the model answer of the toy master says so, at length."
+RUBRIC_LINE = "- **1 pt.** Says that 84 is twice 42. *No credit:* any other number."
+QUESTION = "**Question 1 (1 point).** Why 84?"
 NOTE_LINE = "What a correct implementation shows: the answer is 42."
 
 
-def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=None):
+def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=None, task=False):
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
+            "solution": solution, "task": task}
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -60,9 +65,10 @@ def toy_master() -> nbformat.NotebookNode:
         _cell(new_code_cell("# Test: twice\nassert twice() == 84\n### BEGIN HIDDEN TESTS\nassert twice() - 84 == 0\n"
                             "### END HIDDEN TESTS"), "test-twice",
               metadata=_nbgrader("test_twice", grade=True, locked=True, points=1)),
-        _cell(new_markdown_cell(f"**Question 1 (1 point).** Why 84?\n\n### BEGIN SOLUTION\n{ANSWER_LINE}\n"
-                                "### END SOLUTION"), "q1",
-              metadata=_nbgrader("q1", grade=True, solution=True, points=1)),
+        _cell(new_markdown_cell(f"{QUESTION}\n\n{rubrics.BEGIN_MARK_SCHEME}\n**Rubric (1 point).**\n{RUBRIC_LINE}\n\n"
+                                f"{rubrics.MODEL_ANSWER} {ANSWER_LINE}\n{rubrics.END_MARK_SCHEME}"), "q1",
+              metadata=_nbgrader("q1_why", locked=True, points=1, task=True)),
+        _cell(new_markdown_cell(rubrics.ANSWER_PLACEHOLDER), "q1-answer"),
         _cell(new_markdown_cell(NOTE_LINE), "note", tags=[inb.INSTRUCTOR_TAG]),
         _cell(new_code_cell("print('the instructor cell ran')"), "record", tags=[inb.INSTRUCTOR_TAG]),
     ]
@@ -96,14 +102,14 @@ def test_the_instructor_notebook_is_the_master_for_the_instructor():
                            "note", "record"], "the student header is left out, nothing else"
     assert cells["twice"].source == "def twice():\n    return 2 * answer()", "the solution inline, no markers"
     assert cells["test-twice"].source == "# Test: twice\nassert twice() == 84", "no hidden tests"
-    assert cells["q1"].source == f"**Question 1 (1 point).** Why 84?\n\n{inb.MODEL_ANSWER_POINTER}"
+    assert cells["q1"].source == f"{QUESTION}\n\n{inb.MODEL_ANSWER_POINTER}", "the question, no mark scheme"
     assert all("nbgrader" not in c.metadata for c in nb.cells)
     assert cells["note"].metadata["tags"] == [inb.INSTRUCTOR_TAG], "tags are kept"
     assert nb.metadata[inb.RECORD_KEY] == {"master": "toy.ipynb"}
     assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
     # The student's view of the master, which check-master executes: everything but the instructor cells.
     assert [c.get("id") for c in inb.student_view(toy_master()).cells] == [
-        "student-header", "setup", "twice", "test-twice", "q1"]
+        "student-header", "setup", "twice", "test-twice", "q1", "q1-answer"]
 
 
 @pytest.mark.slow
@@ -112,12 +118,15 @@ def test_make_assignments_drops_the_instructor_cells_from_the_student_notebook(t
     nbformat.write(toy_master(), master)
     (data,) = generate_student_notebooks([master], WEEK, tn.REPO_ROOT / "nbgrader_config.py").values()
     student = nbformat.reads(data.decode("utf-8"), as_version=4)
-    assert [c.get("id") for c in student.cells] == ["student-header", "setup", "twice", "test-twice", "q1"]
+    assert [c.get("id") for c in student.cells] == ["student-header", "setup", "twice", "test-twice", "q1",
+                                                    "q1-answer"]
     text = data.decode("utf-8")
     for secret in ("instructor notebook", "sys.path.insert", NOTE_LINE, "the instructor cell ran", ANSWER_LINE,
-                   "twice() - 84"):
+                   "twice() - 84", RUBRIC_LINE, "MARK SCHEME", "Rubric"):
         assert secret not in text, secret
-    assert "raise NotImplementedError" in student.cells[2].source and "YOUR ANSWER HERE" in student.cells[4].source
+    assert "raise NotImplementedError" in student.cells[2].source
+    assert student.cells[4].source.strip() == QUESTION and student.cells[4].metadata.nbgrader.task
+    assert student.cells[5].source == rubrics.ANSWER_PLACEHOLDER
 
 
 @pytest.mark.parametrize("tags, metadata, message", [
@@ -128,7 +137,7 @@ def test_make_assignments_drops_the_instructor_cells_from_the_student_notebook(t
 def test_a_tag_that_cannot_be_honoured_stops_both_generators(tmp_path, tags, metadata, message):
     nb = toy_master()
     nb.cells.append(_cell(new_code_cell("x = 1"), "bad", tags=tags, metadata=metadata))
-    with pytest.raises(inb.TagError, match=rf"toy.ipynb\[cell 10\]: .*{message}"):
+    with pytest.raises(inb.TagError, match=rf"toy.ipynb\[cell 11\]: .*{message}"):
         inb.instructor_view(nb, "toy.ipynb")
     nbformat.write(nb, tmp_path / "toy.ipynb")
     with pytest.raises(inb.TagError, match=message):

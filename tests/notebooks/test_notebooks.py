@@ -2,15 +2,16 @@
 the committed instructor notebook.
 
 - The master (`solutions/<week>/<week>.ipynb`) passes nbgrader's own schema-3 validator, is stored without
-  outputs, and has the cell kinds the assignment promises: written answers graded by hand (with a model
-  answer between the solution markers), locked autograded tests, and solution cells for the code students
+  outputs, and has the cell kinds the assignment promises: written questions graded by hand (nbgrader task
+  cells, each with a rubric whose bullets add up to its points and a model answer in its mark scheme, then
+  an empty answer cell: tools/rubrics.py), locked autograded tests, and solution cells for the code students
   write. Its tags are those every week shares: one `student` header, and `instructor` cells for the
   instructor's header, the import of the reference, and every cell that writes to `bench/`.
 - Executed without its instructor cells next to the reference in fast mode (DGM_FAST=1), it raises
   nothing, and no autograded test cell writes to stderr (nbgrader gives such a cell 0 points).
 - The instructor notebook (`notebooks/<week>.ipynb`) is generated from the master: the check of
   tools/instructor_notebook.py finds nothing (same cells, executed once in order in full mode, with today's
-  code); it holds no student header and no model answer; it runs in fast mode without touching the committed
+  code); it holds no student header, no rubric, no model answer and no answer cell; it runs in fast mode without touching the committed
   file or the week's reference results (`bench/weekN_reference.md`), and its committed full run has the
   week's figures within the week's time budget.
 
@@ -32,6 +33,7 @@ from tests.notebooks.nbchecks import (cells_of_kind, code_cells, error_outputs, 
                                       nbgrader_meta, notebook_weeks, shared_code_cells, stream_text, tagged)
 from tools import instructor_notebook as inb
 from tools import notebooks as tn
+from tools import rubrics
 from tools.markers import BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, find_regions
 
 
@@ -40,9 +42,10 @@ class WeekSpec:
     """What the checks expect of one week's notebooks."""
     sections: int               # the experiments: markdown headings "## 1. " ... "## N. ", in order
     written: int                # written questions graded by hand (exactly)
+    written_points: float       # their points together (exactly)
     min_tests: int              # locked autograded test cells (at least)
     min_solutions: int          # solution cells for the code students write (at least)
-    min_answer_words: int       # words in each model answer between the solution markers (more than)
+    min_answer_words: int       # words in each model answer (more than)
     figures: int                # images in the committed full run (at least)
     figures_are: str            # what those figures are, for the failure message
     full_mode_budget_s: float   # the full mode's time budget on 2 cores (less than)
@@ -54,7 +57,7 @@ WEEK_SPECS = {
     # The contract: the full mode runs in under 5 minutes on 2 cores; six experiments, each with a written
     # question graded by hand and at least one autograded test.
     "week1_mle_sampling": WeekSpec(
-        sections=6, written=6, min_tests=6, min_solutions=1, min_answer_words=40,
+        sections=6, written=6, written_points=14, min_tests=6, min_solutions=1, min_answer_words=40,
         figures=8, figures_are="the figures of the six experiments",
         full_mode_budget_s=300, budget_clock="wall"),
     # The issue: at most 15 minutes on 2 cores; the contract's four sections (MADE, PixelCNN, VAE,
@@ -62,19 +65,19 @@ WEEK_SPECS = {
     # machine; the wall time of the committed run also counts whatever else shared the cores (it is
     # reported). An instructor cell writes bench/week2_reference.md in full mode only.
     "week2_ar_vae": WeekSpec(
-        sections=4, written=5, min_tests=5, min_solutions=3, min_answer_words=80,
+        sections=4, written=5, written_points=10, min_tests=5, min_solutions=3, min_answer_words=80,
         figures=5, figures_are="the figures of MADE, PixelCNN and the three VAE experiments",
         full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; four experiments (the contract's notebook sections), each
     # with a written question graded by hand and an autograded test.
     "week3_flows_diffusion": WeekSpec(
-        sections=4, written=4, min_tests=4, min_solutions=2, min_answer_words=40,
+        sections=4, written=4, written_points=10, min_tests=4, min_solutions=2, min_answer_words=40,
         figures=5, figures_are="the figures of the four experiments",
         full_mode_budget_s=900, budget_clock="wall"),
     # The issue: at most 15 minutes on 2 cores; three experiments (the spec's notebook sections), three
     # written questions graded by hand, and autograded tests.
     "week4_wgan_sn": WeekSpec(
-        sections=3, written=3, min_tests=4, min_solutions=2, min_answer_words=40,
+        sections=3, written=3, written_points=6, min_tests=4, min_solutions=2, min_answer_words=40,
         figures=4, figures_are="the figures of the three experiments (ring, grid, Lipschitz, MNIST)",
         full_mode_budget_s=900, budget_clock="wall"),
 }
@@ -114,6 +117,8 @@ def test_master_is_a_valid_nbgrader_notebook_without_outputs(files):
             assert meta.get("solution"), f"cell {index}: a solution region outside a solution cell"
         if hidden:
             assert kind(cell) == "test", f"cell {index}: hidden tests outside an autograded test cell"
+        scheme = find_regions(cell.source, f"cell {index}", rubrics.BEGIN_MARK_SCHEME, rubrics.END_MARK_SCHEME)
+        assert len(scheme) == (kind(cell) == "written"), f"cell {index}: a mark scheme is in a task cell, once"
     inb.check_tags(nb, files.name)   # a cell is in one notebook or both; no nbgrader cell is instructor-only
 
 
@@ -148,14 +153,14 @@ def test_master_has_the_promised_cells(files):
                           flags=re.M)
     assert headings == [str(i) for i in range(1, spec.sections + 1)]
     assert len(written) == spec.written, f"{len(written)} written questions"
+    assert not cells_of_kind(nb, "graded markdown answer"), "written questions are task cells (tools/rubrics.py)"
     assert len(tests) >= spec.min_tests, f"{len(tests)} autograded test cells"
     assert len(solutions) >= spec.min_solutions, f"{len(solutions)} solution cells"
     for cell in written:
         meta = nbgrader_meta(cell)
-        assert meta["points"] > 0 and not meta["locked"] and not meta.get("task", False)
-        body = cell.source.split(BEGIN_SOLUTION)[1].split(END_SOLUTION)[0]
-        assert len(body.split()) > spec.min_answer_words, (
-            f"{meta['grade_id']}: the model answer is missing or too short")
+        assert meta["points"] > 0 and meta["locked"] and not meta["grade"] and not meta["solution"], meta
+        assert cell.cell_type == "markdown" and meta["grade_id"].startswith("q")
+    assert sum(nbgrader_meta(c)["points"] for c in written) == spec.written_points, "the written points"
     for cell in tests:
         meta = nbgrader_meta(cell)
         assert meta["locked"] and meta["points"] > 0 and "assert" in cell.source, meta["grade_id"]
@@ -166,6 +171,30 @@ def test_master_has_the_promised_cells(files):
     assert 'FAST = os.environ.get("DGM_FAST") == "1"' in first_code.source
     assert "torch.manual_seed(" in first_code.source and "torch.set_num_threads(1)" in first_code.source
     assert nbgrader_meta(first_code).get("locked"), "the setup cell is locked"
+
+
+@by_week
+def test_every_written_question_has_a_rubric_that_adds_up_and_a_model_answer(files):
+    spec = spec_of(files)
+    nb = nbformat.read(files.master, as_version=4)
+    questions = rubrics.questions(nb, files.name)          # the form of tools/rubrics.py, or an error
+    assert [q.grade_id for q in questions] == [nbgrader_meta(c)["grade_id"] for c in cells_of_kind(nb, "written")]
+    ids = [c.get("id") for c in nb.cells]
+    for q in questions:
+        task = nb.cells[q.cell - 1]
+        # Read here without the parser: a bullet "- **P pt.** ..." per point or half point, and their sum.
+        region = task.source.split(rubrics.BEGIN_MARK_SCHEME)[1].split(rubrics.END_MARK_SCHEME)[0]
+        rubric = region.split(rubrics.MODEL_ANSWER)[0]
+        bullets = re.findall(r"^- \*\*([0-9.]+) pt\.\*\* ", rubric, flags=re.M)
+        assert bullets and sum(map(float, bullets)) == nbgrader_meta(task)["points"] == q.points, q.grade_id
+        assert all(float(b) in (0.5, 1.0, 1.5, 2.0) for b in bullets), f"{q.grade_id}: per-point bullets"
+        assert rubric.count(rubrics.NO_CREDIT) == len(bullets), f"{q.grade_id}: what earns no credit, per bullet"
+        assert f"**Rubric ({q.points:g} point" in rubric
+        assert len(q.model_answer.split()) > spec.min_answer_words, f"{q.grade_id}: the model answer is too short"
+        # The student's answer cell follows, empty of answers and of nbgrader metadata.
+        answer = nb.cells[ids.index(q.answer_cell_id)]
+        assert ids.index(q.answer_cell_id) == q.cell and answer.cell_type == "markdown"
+        assert answer.source == rubrics.ANSWER_PLACEHOLDER and "nbgrader" not in answer.metadata
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +246,7 @@ def test_committed_instructor_notebook_is_the_masters_executed_in_full_mode(file
 
 
 @by_week
-def test_instructor_notebook_has_no_student_header_and_no_model_answer(files):
+def test_instructor_notebook_has_no_student_header_no_rubric_and_no_model_answer(files):
     master = nbformat.read(files.master, as_version=4)
     nb = nbformat.read(files.instructor, as_version=4)
     ids = [c.get("id") for c in nb.cells]
@@ -226,12 +255,15 @@ def test_instructor_notebook_has_no_student_header_and_no_model_answer(files):
     assert not any("**your**" in c.source for c in nb.cells[:3]), "the header speaks to the instructor"
     text = "\n".join(c.source for c in nb.cells)
     for cell in cells_of_kind(master, "written"):
-        answer = cell.source.split(BEGIN_SOLUTION)[1].split(END_SOLUTION)[0]
-        leaked = [line for line in answer.splitlines() if len(line.strip()) > 30 and line.strip() in text]
-        assert not leaked, f"{nbgrader_meta(cell)['grade_id']}: model answer in the instructor notebook: {leaked[0]!r}"
+        scheme = cell.source.split(rubrics.BEGIN_MARK_SCHEME)[1].split(rubrics.END_MARK_SCHEME)[0]
+        leaked = [line for line in scheme.splitlines() if len(line.strip()) > 30 and line.strip() in text]
+        assert not leaked, f"{nbgrader_meta(cell)['grade_id']}: rubric or model answer in the instructor notebook: {leaked[0]!r}"
         (mine,) = [c for c in nb.cells if c.get("id") == cell.get("id")]
-        assert mine.source.endswith(inb.MODEL_ANSWER_POINTER), "the question points to the master"
-    assert BEGIN_HIDDEN_TESTS not in text and BEGIN_SOLUTION not in text
+        question = cell.source.split(rubrics.BEGIN_MARK_SCHEME)[0].strip()
+        assert mine.source == f"{question}\n\n{inb.MODEL_ANSWER_POINTER}", "the question, then a pointer to the master"
+    assert not [c for c in nb.cells if c.get("id") in rubrics.answer_cell_ids(master)], "no answer cell"
+    assert rubrics.ANSWER_PLACEHOLDER not in text
+    assert BEGIN_HIDDEN_TESTS not in text and BEGIN_SOLUTION not in text and "MARK SCHEME" not in text
     assert not any("nbgrader" in c.metadata for c in nb.cells), "the instructor notebook is not an nbgrader notebook"
 
 

@@ -16,7 +16,9 @@ from tools.student_notebook import NbgraderError, generate_student_notebooks
 SOLUTION_LINE = "return x * x * math.prod([x])"     # inside the notebook's solution region
 HIDDEN_LINE = "assert cube(-3) == -27"              # inside the notebook's hidden tests
 VISIBLE_LINE = "assert cube(2) == 8, 'cube(2) should be 8'"
-ANSWER_LINE = "An odd power of a negative number stays negative"   # the written answer
+ANSWER_LINE = "An odd power of a negative number stays negative"   # the written answer (a solution cell)
+RUBRIC_LINE = "Names the property: an odd function, as every odd power is."   # a written question's rubric
+MODEL_LINE = "Each of the three factors brings one sign flip"               # and its model answer
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,9 @@ def test_a_second_run_gives_the_same_bytes(kit, generated):
 def test_student_notebook_is_nbgraders_release_with_our_config(kit, generated):
     path = generated / kit.GOLDEN_WEEK / f"{kit.GOLDEN_WEEK}.ipynb"
     text = path.read_text(encoding="utf-8")
-    for secret in (SOLUTION_LINE, HIDDEN_LINE, ANSWER_LINE, "BEGIN SOLUTION", "HIDDEN TESTS"):
-        assert secret not in text
+    for secret in (SOLUTION_LINE, HIDDEN_LINE, ANSWER_LINE, RUBRIC_LINE, MODEL_LINE, "BEGIN SOLUTION",
+                   "HIDDEN TESTS", "MARK SCHEME", "Rubric", "Model answer"):
+        assert secret not in text, secret
     nb = nbformat.read(path, as_version=4)
     by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
     # The solution region became our one-line stub (nbgrader's default would add "# YOUR CODE HERE",
@@ -61,6 +64,14 @@ def test_student_notebook_is_nbgraders_release_with_our_config(kit, generated):
     assert test_cell.metadata.nbgrader.points == 2 and test_cell.metadata.nbgrader.locked
     assert len(test_cell.metadata.nbgrader.checksum) == 32
     assert by_id["answer_sign"].source == "YOUR ANSWER HERE"
+    # The written question (a task cell) keeps its text, points and lock without its mark scheme, and the
+    # answer cell after it is the student's, as in the master.
+    question = by_id["q1_odd"]
+    assert question.source.strip() == "**Question 1 (2 points).** Why is `cube(-x) == -cube(x)` for every number `x`?"
+    assert question.metadata.nbgrader.task and question.metadata.nbgrader.points == 2
+    assert question.metadata.nbgrader.locked and len(question.metadata.nbgrader.checksum) == 32
+    answer = nb.cells[nb.cells.index(question) + 1]
+    assert answer.source == "*Write your answer here.*" and "nbgrader" not in answer.metadata
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None

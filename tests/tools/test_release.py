@@ -1,4 +1,4 @@
-"""tools/release.py: the student bundle holds no solution, no hidden test, nothing from autograder/.
+"""tools/release.py: the student bundle holds no solution, no hidden test, no rubric, nothing from autograder/.
 
 The leak scan here is written independently of tools/markers.py and of the release's own scan: it
 reads the raw text of solutions/ and the notebooks' JSON, and it is shown to catch planted leaks.
@@ -18,8 +18,8 @@ from tools import release
 from tools.ziputil import write_zip
 
 MIN_LINE = 25  # shorter lines (`return x`) occur in any code; 25+ characters are evidence
-BEGINS = {"### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"}
-ENDS = {"### END SOLUTION", "### END HIDDEN TESTS"}
+BEGINS = {"### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "### BEGIN MARK SCHEME"}
+ENDS = {"### END SOLUTION", "### END HIDDEN TESTS", "### END MARK SCHEME"}
 PLANTED_HIDDEN = "assert toy.square(-4) == 16  # hidden check of the sign handling"
 
 
@@ -94,8 +94,8 @@ def leaks_in(bundle: Path, root: Path) -> list[str]:
             for line in lines:
                 if line.strip() in secrets:
                     found.append(f"secret line in {name}: {line.strip()}")
-                if any(marker in line for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS",
-                                                     "END SOLUTION", "END HIDDEN TESTS")):
+                if any(marker in line for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME",
+                                                     "END SOLUTION", "END HIDDEN TESTS", "END MARK SCHEME")):
                     found.append(f"marker in {name}: {line.strip()}")
     return found
 
@@ -138,12 +138,16 @@ def test_release_of_a_fake_repo_has_what_students_need_and_no_leak(kit, fake_rep
     assert f"{top}/data/files/.verified" not in names
     assert leaks_in(out, fake_repo) == []
     # The oracle had something to look for: the notebook's solution and hidden lines, the
-    # written answer, and the long solution line of toy.py.
+    # written answer, a written question's rubric and model answer, and the long solution line of toy.py.
     assert {"total = math.fsum([total, square(value)])",
             "return x * x * math.prod([x])",
             "assert cube(-3) == -27, 'hidden: cube keeps the sign of negative numbers'",
-            "An odd power of a negative number stays negative, an even power does not."} \
-        <= secret_lines(fake_repo / "solutions")
+            "An odd power of a negative number stays negative, an even power does not.",
+            "- **1 pt.** Names the property: an odd function, as every odd power is. *No credit:* calling the "
+            "cube even.",
+            "**Model answer.** Each of the three factors brings one sign flip, and three flips leave one, so "
+            "the cube is odd."} <= secret_lines(fake_repo / "solutions")
+    assert secret_lines(fake_repo / "solutions") <= release.secret_lines(fake_repo / "solutions")
     again = tmp_path / "again.zip"
     release.build_bundle(fake_repo, again, check=False)
     assert again.read_bytes() == out.read_bytes()
@@ -157,20 +161,25 @@ def test_planted_leaks_are_refused_by_the_release_and_seen_by_the_oracle(fake_re
         helper.write("assert cube(-3) == -27, 'hidden: cube keeps the sign of negative numbers'\n")
     shutil.copyfile(fake_repo / "autograder" / "weeks" / "week1_golden" / "test_toy.py",
                     fake_repo / "data" / "hidden_copy.py")     # a hidden test file
+    with open(fake_repo / "data" / "loader.py", "a") as loader:       # a written question's model answer
+        loader.write("**Model answer.** Each of the three factors brings one sign flip, and three flips "
+                     "leave one, so the cube is odd.\n")
     with pytest.raises(release.LeakError) as caught:
         release.build_bundle(fake_repo, tmp_path / "refused.zip", check=False)
     message = str(caught.value)
     assert "assignments/week1_golden/README.md:" in message
     assert "course/testing.py:" in message
     assert "data/hidden_copy.py: identical to autograder/weeks/week1_golden/test_toy.py" in message
+    assert "data/loader.py:2: solution, hidden-test or mark-scheme text" in message
     assert not (tmp_path / "refused.zip").exists()
-    # The independent oracle sees the same three leaks in a zip written without the scan.
+    # The independent oracle sees the same four leaks in a zip written without the scan.
     unchecked = write_zip(tmp_path / "unchecked.zip", {f"x/{name}": data for name, data
                                                        in release.collect(fake_repo).items()})
     found = leaks_in(unchecked, fake_repo)
     assert any(f.startswith("secret line in x/assignments/week1_golden/README.md") for f in found)
     assert any(f.startswith("secret line in x/course/testing.py") for f in found)
     assert "autograder file x/data/hidden_copy.py" in found
+    assert any(f.startswith("secret line in x/data/loader.py") for f in found)
 
 
 def test_release_refuses_stale_assignments(fake_repo, tmp_path):
