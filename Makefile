@@ -10,7 +10,7 @@ STAMP       := $(VENV)/.installed
 DATA_STAMP  := data/files/.verified
 WEEK        ?= 1
 OUT         ?= grades
-# Where torch comes from (README, "Set-up"): empty takes PyPI's build (CUDA on Linux x86_64, several GB);
+# Where torch comes from (README, "Set-up"): empty takes PyPI's build (the CUDA one on Linux, ~2.7 GB);
 # TORCH_INDEX=cpu takes the PyTorch CPU index (about 190 MB); a full URL names another index.
 TORCH_INDEX ?=
 TORCH_INDEX_URL  = $(if $(findstring ://,$(TORCH_INDEX)),$(TORCH_INDEX),https://download.pytorch.org/whl/$(TORCH_INDEX))
@@ -53,7 +53,7 @@ help: ## List the targets, by role
 	@echo "  make bench                 timings and reference results into bench/"
 	@echo "  make lock                  re-resolve requirements.txt from pyproject.toml's dependencies (add a package:"
 	@echo "                             one line there, then make lock)"
-	@echo "  make gradescope-e2e WEEK=1 the Gradescope zip set up and run in a clean Debian root (root, network; ~5 min)"
+	@echo "  make gradescope-e2e WEEK=1 the Gradescope zip set up and run in a clean Debian root (root, network; ~10 min)"
 	@echo "  make clean                 remove build outputs and grades (keeps .venv and data)"
 
 $(STAMP): requirements.txt

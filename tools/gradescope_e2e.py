@@ -19,9 +19,10 @@ the PyTorch CPU index, which is unreachable here; the host keeps that wheel in i
 and reaches PyPI through a proxy whose CA is in its own bundle. So setup.sh runs with
 PIP_FIND_LINKS (the host's folder, bind-mounted read-only), PIP_CERT (a copy of the host's CA
 bundle) and PIP_RETRIES=0 (each failed look-up at the unreachable index costs one DNS query instead
-of five retries). On Gradescope none of them is needed. /proc and /dev are mounted in a private
-mount namespace, which ends with the run; /sys is not, so the grader inside runs without cgroups,
-on its per-process limits.
+of five retries). On Gradescope none of them is needed. The root is bound onto itself (a mount
+point, as a container's root is) and gets /proc and /dev, all in a private mount namespace that ends
+with each step; /sys is not mounted, so the grader inside runs without cgroups, on its per-process
+limits.
 
 Needs root, `debootstrap` (installed from apt if missing), the network to the Debian and PyPI
 registries, and about 2 GB of disk; about 5 to 10 minutes on 2 cores.
@@ -108,7 +109,9 @@ def in_root(root: Path, command: str, env: dict[str, str], binds: dict[Path, str
     """argv that runs `command` (bash) as root inside `root`, with /proc, /dev and the read-only
     `binds` ({host path: path inside}) mounted in a private mount namespace that ends with it."""
     r = shlex.quote(str(root))
-    lines = ["set -e", f"mount -t proc proc {r}/proc", f"mount --rbind /dev {r}/dev",
+    # The root bound onto itself is a mount point, as a container's root is: the grader's sandbox
+    # inside needs that to make its own mounts private (`unshare --propagation private`).
+    lines = ["set -e", f"mount --bind {r} {r}", f"mount -t proc proc {r}/proc", f"mount --rbind /dev {r}/dev",
              f"mount --make-rslave {r}/dev"]
     for host, inside in binds.items():
         target = f"{r}{shlex.quote(inside)}"
@@ -213,8 +216,8 @@ def record(path: Path, cfg: Config, outcome: Outcome, started: datetime, load: f
               "seconds (CPU seconds of the run's processes in brackets) on a machine shared with other "
               "jobs.\n\n"
               "| date (UTC) | week | root | Python, torch in the root | debootstrap s | setup.sh s | "
-              "run_autograder s | score | isolation inside | host load at start |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n")
+              "run_autograder s | the three, s | score | isolation inside | host load at start |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|\n")
     text = path.read_text() if path.exists() else header
 
     def cell(phase: str) -> str:
@@ -222,7 +225,8 @@ def record(path: Path, cfg: Config, outcome: Outcome, started: datetime, load: f
 
     row = (f"| {started:%Y-%m-%d %H:%M} | {cfg.week.folder} | Debian {cfg.suite} minbase, "
            f"{platform.machine()} | {outcome.python} | {cell('debootstrap')} | {cell('setup.sh')} | "
-           f"{cell('run_autograder')} | {outcome.score:g} / {outcome.max_score:g} | {outcome.isolation} | "
+           f"{cell('run_autograder')} | {sum(outcome.wall_s.values()):.1f} ({sum(outcome.cpu_s.values()):.1f}) | "
+           f"{outcome.score:g} / {outcome.max_score:g} | {outcome.isolation} | "
            f"{load:.1f} |\n")
     path.write_text(text + row)
 
