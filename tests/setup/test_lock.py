@@ -131,6 +131,13 @@ def test_make_setup_with_debian_python_then_grade(tmp_path):
     folder where the machine has one (the CPU build), as for the project's own .venv."""
     python = need(DEBIAN_PYTHON, "Debian's /usr/bin/python3.11")
     venv = tmp_path / "venv"
+    try:
+        setup_and_grade(python, venv, tmp_path)
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)  # 1.7 GB; pytest would keep it with its temporary folders
+
+
+def setup_and_grade(python: Path, venv: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PIP_NO_COMPILE": "1"}  # byte-compiling 1 GB of packages is all it would add
     done = subprocess.run(["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}"],
                           cwd=ROOT, env=env, capture_output=True, text=True)
