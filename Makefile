@@ -22,7 +22,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
-        release notebooks gradebook mutants seeds bench gradescope gradescope-e2e lock clean
+        release notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope gradescope-e2e \
+        lock clean
 
 help: ## List the targets, by role
 	@echo "Deep generative models: course repository"
@@ -36,7 +37,6 @@ help: ## List the targets, by role
 	@echo "Students"
 	@echo "  make test-week WEEK=1      public tests of one week, on your code in assignments/"
 	@echo "  make submission WEEK=1     zip of exactly the graded files, after an import check"
-	@echo "  make notebooks             execute the instructor notebooks (FAST=1 for the quick mode)"
 	@echo
 	@echo "Instructors"
 	@echo "  make grade                 grade the bundled example submissions into a gradebook (OUT=grades)"
@@ -46,6 +46,10 @@ help: ## List the targets, by role
 	@echo "Course staff and TAs"
 	@echo "  make assignments           regenerate stubs, student notebooks and handouts from solutions/"
 	@echo "  make check-assignments     fail if assignments/ differs from what solutions/ generates"
+	@echo "  make notebooks [WEEK=N]    generate notebooks/ from the master notebooks and execute them in full mode,"
+	@echo "                             in place (FAST=1: a quick run into build/notebooks/)"
+	@echo "  make sync-notebooks        regenerate notebooks/ after a text-only edit of a master, keeping the outputs"
+	@echo "  make check-notebooks       fail if notebooks/ is not what the masters generate, run in full mode"
 	@echo "  make release               student bundle (zip) with no solutions and no hidden tests"
 	@echo "  make mutants               grade every mutant (kill matrix) and sweep CI_SEEDS=3 seeds; fail if a mutant"
 	@echo "                             keeps full marks or a correct solution loses a point"
@@ -91,8 +95,17 @@ check-assignments: $(STAMP)
 release: $(STAMP) ## Student bundle
 	$(PY) -m tools.release --out dist/student_bundle.zip
 
-notebooks: $(DATA_STAMP) ## Execute the instructor notebooks
-	$(PY) -m tools.notebooks run $(if $(FAST),--fast,)
+# WEEK picks one week only when given (make notebooks WEEK=3); its default of 1 serves the student targets.
+NB_WEEK = $(if $(filter command line environment,$(origin WEEK)),--week $(WEEK),)
+
+notebooks: $(DATA_STAMP) ## Generate the instructor notebooks from the masters and execute them (full: in place)
+	$(PY) -m tools.notebooks run $(if $(FAST),--fast,) $(NB_WEEK)
+
+sync-notebooks: $(STAMP) ## Regenerate the instructor notebooks whose code is unchanged, keeping their outputs
+	$(PY) -m tools.notebooks sync $(NB_WEEK)
+
+check-notebooks: $(STAMP) ## Fail if notebooks/ is not what the masters generate, executed in full mode
+	$(PY) -m tools.notebooks check $(NB_WEEK)
 
 gradebook: $(DATA_STAMP) ## Merge autograder and nbgrader grades
 	@test -d $(OUT) || $(MAKE) --no-print-directory grade

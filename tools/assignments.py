@@ -7,7 +7,8 @@ For each `solutions/weekN_*/` (only those that exist; WEEK is 1..4 or the folder
 - every top-level `*.py` becomes a stub: each `### BEGIN SOLUTION` ... `### END SOLUTION` region is
   replaced by `raise NotImplementedError` at the marker's indentation (tools/markers.py);
 - every top-level `*.ipynb` (the nbgrader master notebook) becomes the student notebook through
-  nbgrader's `generate_assignment` (tools/student_notebook.py);
+  nbgrader's `generate_assignment` (tools/student_notebook.py), without the master's cells tagged
+  `instructor` (nbgrader_config.py; they go to the instructor notebook, tools/instructor_notebook.py);
 - `tests/` (public tests and their conftest.py) and `README.md` (the handout) are copied verbatim.
 Files under `assignments/<week>/` that no longer come from `solutions/` are removed. The whole output
 is computed before anything is written, so an error in any week leaves `assignments/` untouched.

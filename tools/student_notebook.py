@@ -28,13 +28,16 @@ class NbgraderError(RuntimeError):
 
 
 def validate_master(path: Path, where: str) -> None:
-    """Check the markers of every cell, naming `where[cell i]:line` on error (cells count from 1).
+    """Check the tags and the markers of every cell, naming `where[cell i]:line` on error (cells count from 1).
 
     nbgrader checks nesting too, but names neither the file nor the line.
     """
     import nbformat
 
+    from tools.instructor_notebook import check_tags
+
     nb = nbformat.read(path, as_version=4)
+    check_tags(nb, where)                 # instructor-only cells are never nbgrader cells
     for index, cell in enumerate(nb.cells, start=1):
         cell_where = f"{where}[cell {index}]"
         find_regions(cell.source, cell_where, BEGIN_SOLUTION, END_SOLUTION)

@@ -18,7 +18,8 @@ from tools import notebooks as tn
 
 @dataclasses.dataclass
 class InstructorRun:
-    """The instructor notebook executed in fast mode into `out_dir`, and the committed files around it."""
+    """The instructor notebook generated from the master and executed in fast mode into `out_dir`, and the
+    committed files around it."""
     written: list[Path]
     out_dir: Path
     notebook: nbformat.NotebookNode
@@ -49,14 +50,15 @@ class NotebookRuns:
         return result
 
     def master(self, week: str) -> tn.Executed:
-        """The master notebook executed next to a copy of the reference (tools.notebooks.check_master)."""
+        """The master without its instructor cells, executed next to a copy of the reference
+        (tools.notebooks.check_master)."""
         def run():
             (done,) = tn.check_master(week, fast=True)
             return done
         return self._cached((week, "master"), run)
 
     def instructor(self, week: str) -> InstructorRun:
-        """The instructor notebook executed into a temporary folder (tools.notebooks.run_instructor)."""
+        """The instructor notebook, generated and executed into a temporary folder (tools.notebooks.run_instructor)."""
         files = week_notebooks(week)
 
         def read(path: Path) -> bytes | None:
@@ -65,7 +67,7 @@ class NotebookRuns:
         def run():
             out_dir = self._tmp.mktemp(f"{week}-instructor-fast")
             committed_before, bench_before = files.instructor.read_bytes(), read(files.bench)
-            written = tn.run_instructor(week, fast=True, inplace=False, out_dir=out_dir)
+            written = tn.run_instructor(week, fast=True, out_dir=out_dir)
             return InstructorRun(written=written, out_dir=out_dir,
                                  notebook=nbformat.read(written[0], as_version=4),
                                  committed_before=committed_before,

@@ -1,8 +1,9 @@
-"""Helpers shared by the notebook tests: where a week's notebooks live, nbgrader's cell kinds, and what a
-cell printed.
+"""Helpers shared by the notebook tests: where a week's notebooks live, nbgrader's cell kinds, the cell tags,
+and what a cell printed.
 
-Every week has an nbgrader master notebook (`solutions/<week>/<week>.ipynb`) and an instructor notebook
-(`notebooks/<week>.ipynb`); `bench/weekN_reference.md` holds the reference results a full run records.
+Every week has an nbgrader master notebook (`solutions/<week>/<week>.ipynb`), the one source, and an
+instructor notebook generated from it and executed (`notebooks/<week>.ipynb`, tools/instructor_notebook.py);
+`bench/weekN_reference.md` holds the reference results a full run records.
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import dataclasses
 from pathlib import Path
 
 from autograder.weeks import Week, available_weeks
+from tools import instructor_notebook as inb
 from tools import notebooks as tn
-from tools.markers import BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,14 +93,11 @@ def stream_text(nb) -> str:
     return "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs if o.output_type == "stream")
 
 
-def stripped_master_source(source: str) -> str:
-    """A master cell as the instructor notebook runs it: no solution markers, no hidden tests."""
-    lines, hidden = [], False
-    for line in source.split("\n"):
-        if line.strip() == BEGIN_HIDDEN_TESTS:
-            hidden = True
-        elif line.strip() == END_HIDDEN_TESTS:
-            hidden = False
-        elif not hidden and line.strip() not in (BEGIN_SOLUTION, END_SOLUTION):
-            lines.append(line)
-    return "\n".join(lines).rstrip()
+def tagged(nb, tag: str) -> list:
+    """The cells of `nb` that carry the cell tag `tag` (`instructor` or `student`)."""
+    return [c for c in nb.cells if tag in inb.tags(c)]
+
+
+def shared_code_cells(master) -> list:
+    """The master's code cells that the student notebook also runs (not tagged `instructor`)."""
+    return [c for c in code_cells(master) if inb.INSTRUCTOR_TAG not in inb.tags(c)]

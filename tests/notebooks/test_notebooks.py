@@ -1,15 +1,18 @@
-"""Every week's notebooks: the nbgrader master's cells, both notebooks executed in fast mode, and the
-committed instructor notebook.
+"""Every week's notebooks: the nbgrader master's cells and tags, both notebooks executed in fast mode, and
+the committed instructor notebook.
 
 - The master (`solutions/<week>/<week>.ipynb`) passes nbgrader's own schema-3 validator, is stored without
   outputs, and has the cell kinds the assignment promises: written answers graded by hand (with a model
   answer between the solution markers), locked autograded tests, and solution cells for the code students
-  write.
-- Executed next to the reference in fast mode (DGM_FAST=1), it raises nothing, and no autograded test cell
-  writes to stderr (nbgrader gives such a cell 0 points).
-- The instructor notebook (`notebooks/<week>.ipynb`) runs in fast mode without touching the committed file
-  or the week's reference results (`bench/weekN_reference.md`), runs the same code as the master, and is
-  committed with the outputs of a full run, within the week's time budget.
+  write. Its tags are those every week shares: one `student` header, and `instructor` cells for the
+  instructor's header, the import of the reference, and every cell that writes to `bench/`.
+- Executed without its instructor cells next to the reference in fast mode (DGM_FAST=1), it raises
+  nothing, and no autograded test cell writes to stderr (nbgrader gives such a cell 0 points).
+- The instructor notebook (`notebooks/<week>.ipynb`) is generated from the master: the check of
+  tools/instructor_notebook.py finds nothing (same cells, executed once in order in full mode, with today's
+  code); it holds no student header and no model answer; it runs in fast mode without touching the committed
+  file or the week's reference results (`bench/weekN_reference.md`), and its committed full run has the
+  week's figures within the week's time budget.
 
 The weeks are those of `autograder.weeks.available_weeks()` that have both notebooks; what legitimately
 differs between weeks is in WEEK_SPECS. Each notebook is executed at most once per kind in the session (the
@@ -26,7 +29,8 @@ import pytest
 from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
 
 from tests.notebooks.nbchecks import (cells_of_kind, code_cells, error_outputs, errors_and_stderr, kind,
-                                      nbgrader_meta, notebook_weeks, stream_text, stripped_master_source)
+                                      nbgrader_meta, notebook_weeks, shared_code_cells, stream_text, tagged)
+from tools import instructor_notebook as inb
 from tools import notebooks as tn
 from tools.markers import BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, find_regions
 
@@ -43,7 +47,6 @@ class WeekSpec:
     figures_are: str            # what those figures are, for the failure message
     full_mode_budget_s: float   # the full mode's time budget on 2 cores (less than)
     budget_clock: Literal["wall", "cpu"]  # which time of the committed run the budget bounds
-    extra_instructor_cells: int = 0       # code cells the instructor notebook adds at the end
     max_size_bytes: int = 2_000_000       # the committed instructor notebook, figures included
 
 
@@ -57,11 +60,11 @@ WEEK_SPECS = {
     # The issue: at most 15 minutes on 2 cores; the contract's four sections (MADE, PixelCNN, VAE,
     # summary). The kernel runs one thread, so its CPU time is the wall time the notebook takes on an idle
     # machine; the wall time of the committed run also counts whatever else shared the cores (it is
-    # reported). One more instructor cell writes bench/week2_reference.md in full mode only.
+    # reported). An instructor cell writes bench/week2_reference.md in full mode only.
     "week2_ar_vae": WeekSpec(
         sections=4, written=5, min_tests=5, min_solutions=3, min_answer_words=80,
         figures=5, figures_are="the figures of MADE, PixelCNN and the three VAE experiments",
-        full_mode_budget_s=900, budget_clock="cpu", extra_instructor_cells=1),
+        full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; four experiments (the contract's notebook sections), each
     # with a written question graded by hand and an autograded test.
     "week3_flows_diffusion": WeekSpec(
@@ -111,6 +114,28 @@ def test_master_is_a_valid_nbgrader_notebook_without_outputs(files):
             assert meta.get("solution"), f"cell {index}: a solution region outside a solution cell"
         if hidden:
             assert kind(cell) == "test", f"cell {index}: hidden tests outside an autograded test cell"
+    inb.check_tags(nb, files.name)   # a cell is in one notebook or both; no nbgrader cell is instructor-only
+
+
+@by_week
+def test_master_tags_the_same_cells_in_every_week(files):
+    nb = nbformat.read(files.master, as_version=4)
+    # The student's header, addressed to the student, is the first cell and the only student-only one.
+    (student,) = tagged(nb, inb.STUDENT_TAG)
+    assert nb.cells[0] is student and "**your**" in student.source
+    # The instructor's header comes next, then the cell that imports the reference in place of the student's
+    # files, just before the setup cell.
+    header, reference = nb.cells[1], nb.cells[2]
+    assert inb.INSTRUCTOR_TAG in inb.tags(header) and header.cell_type == "markdown"
+    assert header.source.startswith("# ") and "(instructor notebook)" in header.source.splitlines()[0]
+    assert f"solutions/{files.name}/{files.name}.ipynb" in header.source and "make notebooks" in header.source
+    assert inb.INSTRUCTOR_TAG in inb.tags(reference) and "sys.path.insert" in reference.source
+    assert f'"solutions" / "{files.name}"' in reference.source
+    assert nbgrader_meta(nb.cells[3]).get("grade_id") == "setup"
+    # Every cell that records reference results in bench/ is the instructor's (the student never writes there).
+    for cell in code_cells(nb):
+        if "_reference.md" in cell.source:
+            assert inb.INSTRUCTOR_TAG in inb.tags(cell), f"cell {cell.get('id')} writes to bench/ for students"
 
 
 @by_week
@@ -137,7 +162,7 @@ def test_master_has_the_promised_cells(files):
         assert cell.source.startswith("# Test:"), meta["grade_id"]
     for cell in solutions:
         assert BEGIN_SOLUTION in cell.source and cell.cell_type == "code"
-    first_code = code_cells(nb)[0]
+    first_code = shared_code_cells(nb)[0]    # the student notebook's first code cell
     assert 'FAST = os.environ.get("DGM_FAST") == "1"' in first_code.source
     assert "torch.manual_seed(" in first_code.source and "torch.set_num_threads(1)" in first_code.source
     assert nbgrader_meta(first_code).get("locked"), "the setup cell is locked"
@@ -169,34 +194,45 @@ def test_instructor_notebook_runs_fast_without_rewriting_committed_files(files, 
     assert run.bench_after == run.bench_before, f"fast mode must not write bench/{files.bench.name}"
     assert not error_outputs(run.notebook)
     assert "mode: FAST" in stream_text(run.notebook)
+    # The copy is the generated notebook, executed once in fast mode, which the check tells from a full run.
+    record = inb.execution_record(run.notebook)
+    assert record["mode"] == "fast" and record["code_sha256"] == inb.code_sha256(inb.generate(files.name))
+    assert any(name.startswith(f"solutions/{files.name}/") for name in record["modules"]), "ran the reference"
 
 
 @by_week
-def test_inplace_refuses_fast_mode(files):
-    with pytest.raises(tn.NotebookError, match="full mode"):
-        tn.run_instructor(files.name, fast=True, inplace=True)
+def test_a_fast_run_never_replaces_the_committed_notebook(files):
+    with pytest.raises(tn.NotebookError, match="full runs only"):
+        tn.run_instructor(files.name, fast=True, out_dir=tn.NOTEBOOKS_DIR)
 
 
 # ---------------------------------------------------------------------------------------------
 # The committed instructor notebook
 # ---------------------------------------------------------------------------------------------
 @by_week
-def test_instructor_runs_the_same_code_as_the_master(files):
-    spec = spec_of(files)
-    master = code_cells(nbformat.read(files.master, as_version=4))
-    instructor = code_cells(nbformat.read(files.instructor, as_version=4))
-    # The instructor notebook may add cells at the end only (checked by the week's own tests).
-    assert len(instructor) == len(master) + spec.extra_instructor_cells, (
-        f"{len(instructor)} code cells in the instructor notebook, {len(master)} in the master")
-    # The setup cell: the instructor's adds the reference's folder to sys.path, and keeps every line
-    # of the master's, in order.
-    lines = iter(instructor[0].source.split("\n"))
-    for line in master[0].source.split("\n"):
-        assert any(line == other for other in lines), f"setup line missing from the instructor: {line!r}"
-    assert "solutions" in instructor[0].source and "sys.path.insert" in instructor[0].source
-    for m, i in zip(master[1:], instructor[1:len(master)]):
-        assert stripped_master_source(m.source) == i.source.rstrip(), (
-            "the instructor notebook drifted from the master at:\n" + i.source[:200])
+def test_committed_instructor_notebook_is_the_masters_executed_in_full_mode(files):
+    # What `make check-notebooks` checks: the cells are those the master generates, the outputs come from one
+    # full-mode run of these code cells, and no module the run imported has changed its code since.
+    assert inb.problems(files.name) == []
+
+
+@by_week
+def test_instructor_notebook_has_no_student_header_and_no_model_answer(files):
+    master = nbformat.read(files.master, as_version=4)
+    nb = nbformat.read(files.instructor, as_version=4)
+    ids = [c.get("id") for c in nb.cells]
+    assert all(c.get("id") not in ids for c in tagged(master, inb.STUDENT_TAG)), "the student header is left out"
+    assert "(instructor notebook)" in nb.cells[0].source.splitlines()[0]
+    assert not any("**your**" in c.source for c in nb.cells[:3]), "the header speaks to the instructor"
+    text = "\n".join(c.source for c in nb.cells)
+    for cell in cells_of_kind(master, "written"):
+        answer = cell.source.split(BEGIN_SOLUTION)[1].split(END_SOLUTION)[0]
+        leaked = [line for line in answer.splitlines() if len(line.strip()) > 30 and line.strip() in text]
+        assert not leaked, f"{nbgrader_meta(cell)['grade_id']}: model answer in the instructor notebook: {leaked[0]!r}"
+        (mine,) = [c for c in nb.cells if c.get("id") == cell.get("id")]
+        assert mine.source.endswith(inb.MODEL_ANSWER_POINTER), "the question points to the master"
+    assert BEGIN_HIDDEN_TESTS not in text and BEGIN_SOLUTION not in text
+    assert not any("nbgrader" in c.metadata for c in nb.cells), "the instructor notebook is not an nbgrader notebook"
 
 
 @by_week

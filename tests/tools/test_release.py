@@ -225,7 +225,11 @@ def test_release_of_this_repository_has_no_leak(kit, tmp_path):
     out = tmp_path / "student_bundle.zip"
     # Staleness of assignments/ is `make check-assignments`' job; here, only what the zip holds.
     release.build_bundle(kit.REPO, out, check=False)
-    assert leaks_in(out, kit.REPO) == []
+    # The files that ship a graded function's answer on purpose (release.KNOWN_ANSWERS, each with its reason)
+    # are the only ones the independent oracle may flag.
+    found = leaks_in(out, kit.REPO)
+    assert [f for f in found if not any(f"{release.BUNDLE_DIR}/{name}" in f for name in release.KNOWN_ANSWERS)] == []
+    assert set(release.KNOWN_ANSWERS) == {"course/metrics.py"}, "a new exemption is the lead's decision"
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
     for week in (d.name for d in solutions.iterdir() if d.is_dir() and d.name.startswith("week")):
