@@ -10,6 +10,11 @@ STAMP       := $(VENV)/.installed
 DATA_STAMP  := data/files/.verified
 WEEK        ?= 1
 OUT         ?= grades
+# Where torch comes from (README, "Set-up"): empty takes PyPI's build (the CUDA one on Linux, ~2.7 GB);
+# TORCH_INDEX=cpu takes the PyTorch CPU index (about 190 MB); a full URL names another index.
+TORCH_INDEX ?=
+TORCH_INDEX_URL  = $(if $(findstring ://,$(TORCH_INDEX)),$(TORCH_INDEX),https://download.pytorch.org/whl/$(TORCH_INDEX))
+TORCH_INDEX_ARGS = $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX_URL),)
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export MPLBACKEND      := Agg
@@ -17,13 +22,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
-        release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope lock clean
+        release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope \
+        gradescope-e2e lock clean
 
 help: ## List the targets, by role
 	@echo "Deep generative models: course repository"
 	@echo
 	@echo "Everyone"
-	@echo "  make setup                 virtual environment (.venv) with the pinned dependencies"
+	@echo "  make setup                 virtual environment (.venv) with the pinned dependencies (Python 3.11 to 3.13;"
+	@echo "                             PYTHON=/path/to/python3.x picks one, TORCH_INDEX=cpu takes the CPU build of torch)"
 	@echo "  make data                  build and checksum the offline data sets and the digit classifier"
 	@echo "  make test                  the whole test suite (what CI runs)"
 	@echo
@@ -49,13 +56,15 @@ help: ## List the targets, by role
 	@echo "                             keeps full marks or a correct solution loses a point"
 	@echo "  make seeds                 the 20-seed sweep of every week (about 25 min), recorded in bench/seeds.md"
 	@echo "  make bench                 timings and reference results into bench/"
-	@echo "  make lock                  rewrite requirements.txt from the current environment"
+	@echo "  make lock                  re-resolve requirements.txt from pyproject.toml's dependencies (add a package:"
+	@echo "                             one line there, then make lock)"
+	@echo "  make gradescope-e2e WEEK=1 the Gradescope zip set up and run in a clean Debian root (root, network; ~10 min)"
 	@echo "  make clean                 remove build outputs and grades (keeps .venv and data)"
 
 $(STAMP): requirements.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; (3, 11) <= sys.version_info[:2] <= (3, 13) or sys.exit("Python 3.11, 3.12 or 3.13 is required, found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt $(TORCH_INDEX_ARGS)
 	@echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/dgm_course.pth
 	@touch $(STAMP)
 
@@ -109,6 +118,10 @@ gradebook: $(DATA_STAMP) ## Merge autograder and nbgrader grades
 gradescope: $(STAMP)
 	$(PY) -m autograder gradescope $(WEEK) --out dist/week$(WEEK)_autograder.zip
 
+# The zip set up and graded in a clean Debian root, as Gradescope would (root, network; recorded in bench/).
+gradescope-e2e: $(DATA_STAMP)
+	$(PY) -m tools.gradescope_e2e --week $(WEEK) --record bench/gradescope_e2e.md
+
 CI_SEEDS ?= 3
 mutants: $(DATA_STAMP) ## Every mutant loses points; the reference and the alternative keep full marks (CI_SEEDS seeds)
 	$(PY) -m autograder mutants all
@@ -120,9 +133,23 @@ seeds: $(DATA_STAMP) ## Reference and alternative keep full marks under 20 seeds
 bench: $(DATA_STAMP) ## Timings and reference results
 	$(PY) -m autograder bench --out bench
 
-lock: $(STAMP)
-	( echo "# Pinned dependencies of the course (Python 3.11). Regenerate with: make lock"; \
-	  $(PY) -m pip freeze --exclude-editable | sed 's/^torch==.*/torch==2.13.0/' ) > requirements.txt
+# The lock: requirements.txt is resolved by uv from pyproject.toml's dependencies for every supported
+# Python from 3.11.0 on and every platform (--universal), keeping the pins it already has where they
+# still fit. torch's CUDA libraries are left out: PyPI's Linux build pins them itself, the CPU build
+# needs none. To add a package: one line in pyproject.toml's dependencies, then `make lock`.
+UV_VERSION := 0.13.9
+UV         := build/uv/bin/uv
+LOCK_ARGS   = pip compile pyproject.toml --universal --fork-strategy fewest --quiet \
+              --custom-compile-command "make lock"
+$(UV):
+	$(PYTHON) -m venv build/uv
+	build/uv/bin/python -m pip install -q "uv==$(UV_VERSION)"
+
+lock: $(UV) ## Re-resolve requirements.txt from pyproject.toml's dependencies
+	-cp requirements.txt build/uv/first-pass.txt
+	$(UV) $(LOCK_ARGS) -o build/uv/first-pass.txt
+	$(UV) $(LOCK_ARGS) -o requirements.txt \
+	  $$(grep -oE '^(nvidia-|cuda-|triton)[A-Za-z0-9_.-]*' build/uv/first-pass.txt | sed 's/^/--no-emit-package /')
 
 clean:
 	rm -rf build dist $(OUT) .pytest_cache

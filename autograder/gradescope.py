@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -24,17 +25,40 @@ from pathlib import Path
 from autograder.weeks import ROOT, Week, get_week
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image set-up for {folder}: Python 3.11, the pinned dependencies, an unprivileged user.
+# Gradescope image set-up for {folder}: a CPython from 3.11 to 3.13, the pinned dependencies with the CPU
+# build of torch, an unprivileged user. Works on a bare Debian 12 or Ubuntu 22.04/24.04 image.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-if ! command -v python3.11 >/dev/null; then
+
+find_python() {{  # the first interpreter in the supported range that can make a venv (ensurepip)
+  local py
+  for py in python3.11 python3.12 python3.13 python3; do
+    if command -v "$py" >/dev/null && "$py" -c 'import sys, ensurepip, venv
+sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; then
+      command -v "$py"; return 0
+    fi
+  done
+  return 1
+}}
+
+if ! PYTHON="$(find_python)"; then
+  # The image's own Python is too old or new, or has no venv module: the distribution's 3.11 (Debian 12,
+  # Ubuntu 22.04), else 3.12 (Ubuntu 24.04), else 3.13.
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv util-linux
+  for version in 3.11 3.12 3.13; do
+    if apt-cache show "python$version-venv" >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+        "python$version" "python$version-venv" util-linux
+      break
+    fi
+  done
+  PYTHON="$(find_python)" || {{ echo "setup.sh: no Python 3.11 to 3.13 with venv found or installable" >&2; exit 1; }}
 fi
-python3.11 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/pip" install --no-cache-dir -r "$SOURCE/requirements.txt" \\
-  --extra-index-url https://download.pytorch.org/whl/cpu
+echo "setup.sh: $("$PYTHON" -VV | head -n 1) at $PYTHON"
+"$PYTHON" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check \\
+  -r "$SOURCE/requirements.txt" --extra-index-url https://download.pytorch.org/whl/cpu
 chmod -R a+rX "$ROOT/venv"
 # Student code runs as nobody (uid 65534), who must not read the hidden tests or the reference.
 id -u nobody >/dev/null 2>&1 || useradd --system --uid 65534 --no-create-home nobody
@@ -74,7 +98,9 @@ def build(week: Week, out: Path) -> Path:
         entries[f"solutions/{week.folder}/{f}"] = (week.solution_dir / f).read_bytes()
     for f in week.public_data:
         entries[f"data/files/{f}"] = (ROOT / "data" / "files" / f).read_bytes()
-    requirements = (ROOT / "requirements.txt").read_text().replace("torch==2.13.0\n", "torch==2.13.0+cpu\n")
+    # The CPU build of torch, by its local version label: setup.sh takes it from the PyTorch CPU index.
+    requirements = re.sub(r"^torch==([0-9.]+)$", r"torch==\1+cpu", (ROOT / "requirements.txt").read_text(),
+                          flags=re.M)
     entries["requirements.txt"] = requirements.encode()
     entries["setup.sh"] = SETUP_SH.format(folder=week.folder).encode()
     entries["run_autograder"] = RUN_AUTOGRADER.format(folder=week.folder).encode()

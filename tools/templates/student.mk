@@ -8,6 +8,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WEEK   ?= 1
+# torch's CPU build from the PyTorch CPU index: `make setup TORCH_INDEX=cpu` (on Linux, PyPI's torch is
+# the CUDA build, several GB); empty takes PyPI's build.
+TORCH_INDEX ?=
+TORCH_INDEX_ARGS = $(if $(TORCH_INDEX),--extra-index-url https://download.pytorch.org/whl/$(TORCH_INDEX),)
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -16,15 +20,16 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help setup test-week submission notebooks
 
 help: ## List the targets
-	@echo "make setup                 virtual environment (.venv) with the pinned dependencies"
+	@echo "make setup                 virtual environment (.venv) with the pinned dependencies (Python 3.11 to 3.13;"
+	@echo "                           PYTHON=/path/to/python3.x picks one; TORCH_INDEX=cpu: torch's CPU build)"
 	@echo "make test-week WEEK=1      public tests of one week, on your code in assignments/"
 	@echo "make submission WEEK=1     dist/<week>_submission.zip: exactly the graded files, after an import check"
 	@echo "make notebooks WEEK=1      open the week's notebook in JupyterLab"
 
 $(STAMP): requirements.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; (3, 11) <= sys.version_info[:2] <= (3, 13) or sys.exit("Python 3.11, 3.12 or 3.13 is required, found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt $(TORCH_INDEX_ARGS)
 	@echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/dgm_course.pth
 	@touch $(STAMP)
 
