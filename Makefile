@@ -51,7 +51,8 @@ help: ## List the targets, by role
 	@echo "                             in place (FAST=1: a quick run into build/notebooks/)"
 	@echo "  make sync-notebooks        regenerate notebooks/ after a text-only edit of a master, keeping the outputs"
 	@echo "  make check-notebooks       fail if notebooks/ is not what the masters generate, run in full mode"
-	@echo "  make release               student bundle (zip) with no solutions and no hidden tests"
+	@echo "  make release WEEK=N        the student bundle released with week N: the assignments of weeks 1 to N, no"
+	@echo "                             solution, hidden test, rubric or answer to week N (no WEEK: the last week)"
 	@echo "  make mutants               grade every mutant (kill matrix) and sweep CI_SEEDS=3 seeds; fail if a mutant"
 	@echo "                             keeps full marks or a correct solution loses a point"
 	@echo "  make seeds                 the 20-seed sweep of every week (about 25 min), recorded in bench/seeds.md"
@@ -93,8 +94,8 @@ assignments: $(STAMP) ## Regenerate assignments/ from solutions/
 check-assignments: $(STAMP)
 	$(PY) -m tools.assignments check
 
-release: $(STAMP) ## Student bundle
-	$(PY) -m tools.release --out dist/student_bundle.zip
+release: $(STAMP) ## Student bundle released with week WEEK (no WEEK: the last week)
+	$(PY) -m tools.release $(NB_WEEK)
 
 # WEEK picks one week only when given (make notebooks WEEK=3); its default of 1 serves the student targets.
 NB_WEEK = $(if $(filter command line environment,$(origin WEEK)),--week $(WEEK),)

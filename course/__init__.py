@@ -2,7 +2,8 @@
 
     course.datasets   the offline data sets (re-exported from the `data` package)
     course.train      `TrainConfig`, `train` (an Adam loop with a progress bar), `tensor_loader`
-    course.metrics    the Fréchet distance (week 1's recipe) of Gaussians and of feature sets
+    course.metrics    the Fréchet distance (week 1's recipe) of Gaussians and of feature sets; in the
+                      student bundles from week 2 on (it answers week 1's `frechet_distance`)
     course.plotting   image grids, 2-D density heat maps, scatter plots, pmf against histogram
     course.testing    the pytest plugin of the public tests
 

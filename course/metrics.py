@@ -19,6 +19,10 @@ that round-off makes negative are clamped at 0, and so is the result.
 
 from __future__ import annotations
 
+# release: answers week1_mle_sampling metrics.frechet_distance
+# This module is the answer to week 1's graded `frechet_distance`: tools/release.py ships it only in the student
+# bundles of week 2 on, once week 1 is due (the notebooks of weeks 3 and 4 import it).
+
 import numpy as np
 import torch
 

@@ -3,7 +3,8 @@
 | module | command | job |
 |---|---|---|
 | `assignments.py` | `python -m tools.assignments generate / check` | `solutions/` -> `assignments/` (stubs, nbgrader notebook, public tests, handout) |
-| `release.py` | `python -m tools.release --out dist/student_bundle.zip` | the student bundle, checked for leaks |
+| `release.py` | `python -m tools.release --week N` | the student bundle released with week N, checked for leaks |
+| `rubrics.py` | `python -m tools.rubrics` | the written questions' form, and their rubrics in `dist/rubrics/` |
 | `student.py` | `python -m tools.student test / submission / notebook WEEK` | what students run |
 | `markers.py` | | solution and hidden-test regions: parse, validate, stub |
 | `student_notebook.py` | | nbgrader `generate_assignment` in a temporary course directory |

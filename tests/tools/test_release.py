@@ -1,11 +1,16 @@
-"""tools/release.py: the student bundle holds no solution, no hidden test, no rubric, nothing from autograder/.
+"""tools/release.py: the student bundle holds no solution, no hidden test, no rubric, nothing from autograder/,
+and no answer to a week that is open in it.
 
 The leak scan here is written independently of tools/markers.py and of the release's own scan: it
-reads the raw text of solutions/ and the notebooks' JSON, and it is shown to catch planted leaks.
+reads the raw text of solutions/ and the notebooks' JSON, and it is shown to catch planted leaks. The
+week rule: the bundle released with week N holds the assignments of weeks 1 to N, and a course module that
+declares it answers a graded function (`# release: answers <week> <file>.<function>`) only when that week is
+before N; the oracle flags such a module's lines, and the test accepts them only there.
 """
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,8 +113,9 @@ def fake_repo(kit, tmp_path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(kit.GOLDEN_INPUT, root / "solutions")
     shutil.copytree(kit.GOLDEN_EXPECTED, root / "assignments")
+    # course/metrics.py declares that it answers week1_mle_sampling, which this repository does not have.
     shutil.copytree(kit.REPO / "course", root / "course",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+                    ignore=shutil.ignore_patterns("__pycache__", "metrics.py"))
     (root / "data" / "files").mkdir(parents=True)
     (root / "data" / "loader.py").write_text('"""Loads the toy data."""\n')
     (root / "data" / "files" / "toy.npz").write_bytes(b"\x93NUMPY fake array bytes")
@@ -227,19 +233,156 @@ def test_student_makefile_runs_the_public_tests_from_the_bundle(kit, fake_repo, 
     assert "3 failed, 3 passed" in done.stdout
 
 
-def test_release_of_this_repository_has_no_leak(kit, tmp_path):
+# ---------------------------------------------------------------------------------------------
+# The week rule
+# ---------------------------------------------------------------------------------------------
+DIRECTIVE = re.compile(r"^# release: answers (week(\d+)_[a-z0-9_]+) ([a-z_0-9]+)\.([A-Za-z_0-9]+)\s*$", re.M)
+
+
+def declarations(text: str) -> list[tuple[str, int, str, str]]:
+    """(week folder, week number, graded file stem, function) of each answer a module declares."""
+    return [(m.group(1), int(m.group(2)), m.group(3), m.group(4)) for m in DIRECTIVE.finditer(text)]
+
+
+def function_text(path: Path, function: str) -> str:
+    """The source of a top-level function of a Python file, from its `def` to the next top-level line."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"def {function}("))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def allowed_flags(bundle: Path, root: Path, week: int) -> set[str]:
+    """The findings of the oracle that the week rule allows in a bundle of `week`: lines of a course module
+    that declares it answers a function of an earlier week, found in that function's source."""
+    allowed = []
+    with zipfile.ZipFile(bundle) as archive:
+        for name in archive.namelist():
+            text = archive.read(name).decode("utf-8", errors="replace")
+            for folder, number, stem, function in declarations(text):
+                assert number < week, f"{name} answers week {number}, open in the bundle of week {week}"
+                source = function_text(root / "solutions" / folder / f"{stem}.py", function)
+                allowed += [f"secret line in {name}: {line.strip()}" for line in text.splitlines()
+                            if line.strip() and line.strip() in source]
+    return set(allowed)
+
+
+@pytest.fixture
+def two_weeks(fake_repo) -> Path:
+    """The fake repository with a second week (a handout only) and a course module that answers week 1's
+    `toy.mean_of_squares`, as course/metrics.py answers week 1's `frechet_distance`."""
+    for tree in ("solutions", "assignments"):
+        (fake_repo / tree / "week2_golden").mkdir()
+        (fake_repo / tree / "week2_golden" / "README.md").write_text("# Toy week 2\n\nNothing to write.\n")
+    (fake_repo / "course" / "toy_answer.py").write_text(
+        '"""The mean of squares, for the notebooks of later weeks."""\n'
+        "import math\n\n"
+        "# release: answers week1_golden toy.mean_of_squares\n\n\n"
+        "def mean_of_squares(values):\n"
+        "    total = 0.0\n"
+        "    for value in values:\n"
+        "        total = math.fsum([total, square(value)])\n"
+        "    return total / len(values)\n")
+    return fake_repo
+
+
+def bundle_names(path: Path) -> set[str]:
+    with zipfile.ZipFile(path) as archive:
+        return {name.split("/", 1)[1] for name in archive.namelist()}
+
+
+def test_a_module_that_answers_a_week_ships_only_once_that_week_is_due(two_weeks, tmp_path):
+    week1, week2 = tmp_path / "week1.zip", tmp_path / "week2.zip"
+    release.build_bundle(two_weeks, week1, check=False, week=1)
+    release.build_bundle(two_weeks, week2, check=False, week=2)
+    # Week 1 open: its assignment, not week 2's, and not the module that answers it.
+    names = bundle_names(week1)
+    assert "assignments/week1_golden/toy.py" in names and "course/toy_answer.py" not in names
+    assert not any(name.startswith("assignments/week2_golden") for name in names)
+    assert leaks_in(week1, two_weeks) == []
+    # Week 2 open, week 1 due: both assignments, and the module, whose answer lines are the oracle's only
+    # findings, each in the function the module declares.
+    names = bundle_names(week2)
+    assert {"course/toy_answer.py", "assignments/week2_golden/README.md", "assignments/week1_golden/toy.py"} <= names
+    found = leaks_in(week2, two_weeks)
+    assert found == [f"secret line in {release.BUNDLE_DIR}/course/toy_answer.py: "
+                     "total = math.fsum([total, square(value)])"]
+    assert set(found) <= allowed_flags(week2, two_weeks, 2)
+    # The student README lists the released weeks only.
+    with zipfile.ZipFile(week1) as archive:
+        readme = archive.read(f"{release.BUNDLE_DIR}/README.md").decode()
+    assert "week1_golden" in readme and "week2_golden" not in readme
+    # What `make release` says it builds.
+    assert release.summary(two_weeks, 1)[1] == ("course/toy_answer.py held back: it answers week 1's "
+                                                 "toy.mean_of_squares (it ships from the bundle of week 2 on)")
+    assert release.summary(two_weeks, 2)[1] == ("course/toy_answer.py ships: it answers week 1's "
+                                                "toy.mean_of_squares, due before week 2")
+
+
+def test_the_exemption_covers_only_the_declared_function_of_a_due_week(two_weeks, tmp_path):
+    module = two_weeks / "course" / "toy_answer.py"
+    original = module.read_text()
+    # Declared for another function: the line of mean_of_squares is a leak again.
+    module.write_text(original.replace("toy.mean_of_squares", "toy.square"))
+    with pytest.raises(release.LeakError, match=r"course/toy_answer.py:10: solution, hidden-test or mark-scheme"):
+        release.build_bundle(two_weeks, tmp_path / "a.zip", check=False, week=2)
+    # A line of another week's answer (the notebook's hidden test) in the declaring module.
+    module.write_text(original + "assert cube(-3) == -27, 'hidden: cube keeps the sign of negative numbers'\n")
+    with pytest.raises(release.LeakError, match=r"course/toy_answer.py:12: .*hidden: cube keeps the sign"):
+        release.build_bundle(two_weeks, tmp_path / "b.zip", check=False, week=2)
+    # A declaration of a function that solutions/ does not define, or out of form.
+    module.write_text(original.replace("toy.mean_of_squares", "toy.cube_root"))
+    with pytest.raises(release.LeakError, match=r"course/toy_answer.py:4: declares that it answers week 1's "
+                                                r"toy.cube_root, but solutions/week1_golden/toy.py defines no"):
+        release.build_bundle(two_weeks, tmp_path / "c.zip", check=False, week=2)
+    module.write_text(original.replace("week1_golden toy.mean_of_squares", "toy.mean_of_squares"))
+    with pytest.raises(release.LeakError, match=r"course/toy_answer.py:4: expected '# release: answers"):
+        release.build_bundle(two_weeks, tmp_path / "d.zip", check=False, week=2)
+    assert not any(tmp_path.glob("*.zip"))
+
+
+def test_nothing_released_may_import_a_module_held_back(two_weeks, tmp_path):
+    helpers = two_weeks / "assignments" / "week1_golden" / "helpers.py"
+    helpers.write_text(helpers.read_text() + "from course.toy_answer import mean_of_squares\n")
+    with pytest.raises(release.LeakError, match=r"assignments/week1_golden/helpers.py: imports course.toy_answer, "
+                                                r"which answers week 1's toy.mean_of_squares and is held back"):
+        release.build_bundle(two_weeks, tmp_path / "week1.zip", check=False, week=1)
+    release.build_bundle(two_weeks, tmp_path / "week2.zip", check=False, week=2)   # due: it ships, fine
+
+
+def test_make_release_says_which_bundle_it_builds(two_weeks, capsys):
+    assert release.main(["--root", str(two_weeks), "--no-check", "--week", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("the bundle released with week 1: the assignments of week1_golden (week 1 open")
+    assert f"wrote {two_weeks / 'dist' / 'student_bundle_week1.zip'}" in out
+    assert release.main(["--root", str(two_weeks), "--no-check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no WEEK given: the bundle released with week 2: the assignments of week1_golden, "
+                          "week2_golden")
+    assert f"wrote {two_weeks / 'dist' / 'student_bundle.zip'}" in out
+    assert release.main(["--root", str(two_weeks), "--no-check", "--week", "3"]) == 1
+    assert "holds weeks 1, 2, not" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("week", [1, 2, 3, 4])
+def test_release_of_this_repository_has_no_leak(kit, tmp_path, week):
     solutions = kit.REPO / "solutions"
-    if not any((kit.REPO / "assignments").glob("week*_*")) or not secret_lines(solutions):
+    folders = sorted(d.name for d in (kit.REPO / "assignments").glob("week*_*") if d.is_dir())
+    if len(folders) < week or not secret_lines(solutions):
         pytest.skip("no generated week with solution regions yet")
-    out = tmp_path / "student_bundle.zip"
+    out = tmp_path / f"student_bundle_week{week}.zip"
     # Staleness of assignments/ is `make check-assignments`' job; here, only what the zip holds.
-    release.build_bundle(kit.REPO, out, check=False)
-    # The files that ship a graded function's answer on purpose (release.KNOWN_ANSWERS, each with its reason)
-    # are the only ones the independent oracle may flag.
+    release.build_bundle(kit.REPO, out, check=False, week=week)
+    # The oracle flags only lines of a course module that answers a function of a week already due.
     found = leaks_in(out, kit.REPO)
-    assert [f for f in found if not any(f"{release.BUNDLE_DIR}/{name}" in f for name in release.KNOWN_ANSWERS)] == []
-    assert set(release.KNOWN_ANSWERS) == {"course/metrics.py"}, "a new exemption is the lead's decision"
-    with zipfile.ZipFile(out) as archive:
-        names = archive.namelist()
-    for week in (d.name for d in solutions.iterdir() if d.is_dir() and d.name.startswith("week")):
-        assert f"{release.BUNDLE_DIR}/assignments/{week}/README.md" in names
+    assert set(found) <= allowed_flags(out, kit.REPO, week), found
+    assert bool(found) == (week > 1), "the oracle sees course/metrics.py's answer from week 2 on"
+    names = bundle_names(out)
+    for folder in folders:
+        released = int(folder.split("_")[0][4:]) <= week
+        assert (f"assignments/{folder}/README.md" in names) == released, folder
+    # course/metrics.py is week 1's frechet_distance: held back while week 1 is open, shipped after.
+    assert ("course/metrics.py" in names) == (week > 1)
+    if week > 1:
+        assert declarations((kit.REPO / "course" / "metrics.py").read_text()) == [
+            ("week1_mle_sampling", 1, "metrics", "frechet_distance")]
