@@ -116,6 +116,9 @@ def langevin(score: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor,
              num_steps: int, step_size: float) -> torch.Tensor:
     """Unadjusted Langevin algorithm (ULA) on C independent chains.
 
+    Each step is x <- x + h * score(x) + sqrt(2 h) * z with fresh z ~ N(0, I) (the Euler-Maruyama
+    step of the Langevin diffusion dx = grad log p(x) dt + sqrt(2) dW; Roberts & Tweedie, 1996).
+
     Args:
         score: callable (C, D) -> (C, D), the gradient of the log density.
         x0: (C, D) float, the initial states.
@@ -129,9 +132,9 @@ def langevin(score: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor,
         ValueError: if num_steps < 1 or step_size <= 0.
     """
     # TODO:
-    # - x <- x + h * score(x) + sqrt(2 h) * z, z ~ N(0, I) fresh at every step;
-    # - no accept/reject step (that would be MALA). On N(0, 1) the stationary variance is
-    #   1 / (1 - h / 2), not 1: the discretization bias.
+    # - the step of the docstring, with fresh noise at every step, on all C chains at once;
+    # - no accept/reject step (that would be MALA): the chain's stationary distribution is not the
+    #   target but a wider one (the notebook's Question 7 derives it for a Gaussian target).
     raise NotImplementedError
 
 

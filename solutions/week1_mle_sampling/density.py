@@ -124,8 +124,9 @@ def dequantized_bits_per_dim(log_density, num_dims: int, num_levels: int = 256):
     """Bits per dimension of discrete data from a density fitted to dequantized data.
 
     The density lives on [0, 1]^D and was fitted to y = (x_int + u) / num_levels with
-    u ~ U[0, 1)^D. Its log-density at y is a lower bound (in expectation over u) on the
-    log-probability of x_int once the change of variables adds D log(num_levels).
+    u ~ U[0, 1)^D. The probability of x_int is the mass of its cube, of volume num_levels^-D, so
+    log P(x_int) >= E_u[log_density(y)] - D ln(num_levels): the negative log-probability of x_int is
+    at most -log_density + D ln(num_levels) nats (in expectation over u), the bound converted here.
 
     Args:
         log_density: float or (...) float tensor, log density at y, in nats.
@@ -135,7 +136,8 @@ def dequantized_bits_per_dim(log_density, num_dims: int, num_levels: int = 256):
     Returns:
         Same type and shape: (-log_density + D ln(num_levels)) / (D ln 2).
     """
-    # TODO: -log p(x_int) <= -log_density + D ln(num_levels); then convert to bits/dim.
+    # TODO: the bound of the docstring (Theis, van den Oord & Bethge, 2016: the mass of the
+    #   cube, then Jensen's inequality), in nats, then bits per dimension as in bits_per_dim.
     ### BEGIN SOLUTION
     nll = -log_density + num_dims * math.log(num_levels)
     return nll / (num_dims * math.log(2))
@@ -244,7 +246,8 @@ def gaussian_mle(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         mean: (D,) float, the sample mean.
         cov: (D, D) float, the sample covariance divided by N (not N - 1).
     """
-    # TODO: mean = average of the rows; cov = (x - mean)^T (x - mean) / N.
+    # TODO: set the gradients of sum_n log N(x_n; mean, cov) to zero (Bishop, 2006, Sec. 2.3.4); the
+    #   maximum-likelihood covariance divides by N, as the docstring says. Shapes: see Returns.
     ### BEGIN SOLUTION
     N = x.shape[0]
     mean = x.mean(dim=0)                                               # (D,)
@@ -277,12 +280,15 @@ def gmm_em(x: torch.Tensor, init_means: torch.Tensor, num_iters: int = 100,
         ValueError: if num_iters < 1.
     """
     # TODO:
-    # - E-step, in log space: log w_k + log N(x_n; mu_k, Sigma_k) (Cholesky, as above) is an
-    #   (N, K) table; log p(x_n) = logsumexp over k; log r_nk = table - log p(x_n).
-    #   Record mean_n log p(x_n) before the M-step.
-    # - M-step: N_k = sum_n r_nk + 10 * eps (eps = torch.finfo(dtype).eps, as scikit-learn),
-    #   w_k = N_k / sum_k N_k, mu_k = sum_n r_nk x_n / N_k,
-    #   Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I.
+    # - E-step (Bishop, 2006, Sec. 9.2.2): the responsibilities r_nk = p(z_n = k | x_n) by Bayes'
+    #   rule, in log space: build the (N, K) table of log w_k + log N(x_n; mu_k, Sigma_k) with
+    #   gaussian_log_prob's Cholesky recipe and normalize each row with logsumexp, which also
+    #   gives log p(x_n). Record mean_n log p(x_n) before the M-step.
+    # - M-step: maximize sum_n sum_k r_nk log(w_k N(x_n; mu_k, Sigma_k)). For each component it is
+    #   gaussian_mle with every point weighted by r_nk; for the weights, maximize
+    #   sum_k N_k log w_k subject to sum_k w_k = 1 (a Lagrange multiplier).
+    # - conventions of scikit-learn (the docstring): N_k = sum_n r_nk + 10 * eps, with
+    #   eps = torch.finfo(dtype).eps; reg_covar * I added to every covariance.
     # - must hold: log_likelihoods never decrease (beyond round-off); a component far from
     #   all data gives no NaN.
     ### BEGIN SOLUTION
@@ -334,7 +340,9 @@ def kl_gaussian(mean0: torch.Tensor, cov0: torch.Tensor, mean1: torch.Tensor,
         () float, in nats.
     """
     # TODO:
-    # - KL = (tr(S1^{-1} S0) + (m1 - m0)^T S1^{-1} (m1 - m0) - D + log det S1 - log det S0) / 2.
+    # - derive it from KL = E_0[log N(x; m0, S0) - log N(x; m1, S1)] with the identity
+    #   E[(x - m)^T A (x - m)] = tr(A S0) + (m0 - m)^T A (m0 - m) for x ~ N(m0, S0)
+    #   (Petersen & Pedersen, The Matrix Cookbook, November 2012, Eq. 380).
     # - with Cholesky factors L0, L1: tr(S1^{-1} S0) = ||L1^{-1} L0||_F^2; no explicit inverse.
     # - must hold: KL(p || p) = 0, KL >= 0.
     ### BEGIN SOLUTION
@@ -392,9 +400,10 @@ def fit_gaussian(log_p: Callable[[torch.Tensor], torch.Tensor],
     """
     # TODO:
     # - parameters: mean (init_mean) and log_std (0), optimized by Adam; std = exp(log_std).
-    # - forward: loss = -mean_i log q(x_i), x_i ~ p (sample_p(batch_size)).
-    # - reverse: z = mean + std * eps, eps ~ N(0, 1); loss = mean_i [log q(z_i) - log p(z_i)].
-    # - log q(y) = -((y - mean) / std)^2 / 2 - log_std - log(2 pi) / 2.
+    # - each step, a Monte-Carlo estimate of the divergence on batch_size fresh samples, up to
+    #   terms that do not depend on q: forward, over samples of p (sample_p); reverse, over the
+    #   reparameterized samples of q of the docstring (Kingma & Welling, 2014, Sec. 2.4), so that
+    #   the gradient flows through them.
     # - forward covers the modes (moment matching); reverse seeks one mode.
     ### BEGIN SOLUTION
     if direction not in ("forward", "reverse"):

@@ -55,9 +55,10 @@ class WeekSpec:
 
 WEEK_SPECS = {
     # The contract: the full mode runs in under 5 minutes on 2 cores; six experiments, each with a written
-    # question graded by hand and at least one autograded test.
+    # question graded by hand and at least one autograded test; and the derivation of ULA's stationary variance
+    # (issue 12, part 4), a seventh written question.
     "week1_mle_sampling": WeekSpec(
-        sections=6, written=6, written_points=14, min_tests=6, min_solutions=1, min_answer_words=40,
+        sections=6, written=7, written_points=16, min_tests=6, min_solutions=1, min_answer_words=40,
         figures=8, figures_are="the figures of the six experiments",
         full_mode_budget_s=300, budget_clock="wall"),
     # The issue: at most 15 minutes on 2 cores; the contract's four sections (MADE, PixelCNN, VAE,
