@@ -22,7 +22,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
-        release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope \
+        release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds training-seeds bench gradescope \
         gradescope-e2e lock clean
 
 help: ## List the targets, by role
@@ -56,6 +56,9 @@ help: ## List the targets, by role
 	@echo "  make mutants               grade every mutant (kill matrix) and sweep CI_SEEDS=3 seeds; fail if a mutant"
 	@echo "                             keeps full marks or a correct solution loses a point"
 	@echo "  make seeds                 the 20-seed sweep of every week (about 25 min), recorded in bench/seeds.md"
+	@echo "  make training-seeds        per-run failure rate of each training test over SEEDS=200 seeds of the reference"
+	@echo "                             and the alternative, with its bound p^k (resumable: a rerun adds what is missing;"
+	@echo "                             TESTS='made.*' picks tests, MINUTES=60 stops starting runs; SMOKE=1: one seed)"
 	@echo "  make bench                 timings and reference results into bench/"
 	@echo "  make lock                  re-resolve requirements.txt from pyproject.toml's dependencies (add a package:"
 	@echo "                             one line there, then make lock)"
@@ -130,6 +133,11 @@ mutants: $(DATA_STAMP) ## Every mutant loses points; the reference and the alter
 
 seeds: $(DATA_STAMP) ## Reference and alternative keep full marks under 20 seeds (recorded in bench/seeds.md)
 	$(PY) -m autograder seeds all --num-seeds 20 --record bench/seeds.md
+
+SEEDS ?= 200
+training-seeds: $(DATA_STAMP) ## Failure rates of the training tests (bench/training_tests.md), resumable
+	$(PY) -m autograder training-seeds $(if $(SMOKE),--smoke,--num-seeds $(SEEDS)) \
+	  $(if $(TESTS),--tests $(TESTS),) $(if $(MINUTES),--max-minutes $(MINUTES),)
 
 bench: $(DATA_STAMP) ## Timings and reference results
 	$(PY) -m autograder bench --out bench

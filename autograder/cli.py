@@ -42,6 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference-only", action="store_true", help="skip the alternative implementation")
     p.add_argument("--alternative", action="store_true", help="also sweep the alternative (the default)")
 
+    p = sub.add_parser("training-seeds", help="per-run failure rates of the training tests over many seeds "
+                       "(resumable; bench/training_tests.md)")
+    p.add_argument("--num-seeds", type=int, default=200, help="seeds 0..N-1 of each implementation (default 200)")
+    p.add_argument("--tests", nargs="+", metavar="GLOB", help="only these training tests (id or function name)")
+    p.add_argument("--implementations", nargs="+", default=["reference", "alternative"])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, help="start no run after this many minutes (rerun to go on)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "training_tests",
+                   help="OUT.json (merged) and OUT.md are written")
+    p.add_argument("--smoke", action="store_true", help="one seed of the reference, into build/ (CI)")
+
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
     p.add_argument("--repeats", type=int, default=5)
@@ -66,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import mutants
 
         return mutants.seeds_main(_weeks(args.week), args.num_seeds, args.record, not args.reference_only)
+    if args.command == "training-seeds":
+        from autograder import training_seeds
+
+        if args.smoke:
+            out = args.out if args.out != ROOT / "bench" / "training_tests" else ROOT / "build" / "training_tests_smoke"
+            return training_seeds.main(1, args.tests, ["reference"], 1, args.max_minutes, out, smoke=True)
+        return training_seeds.main(args.num_seeds, args.tests, args.implementations, args.workers,
+                                   args.max_minutes, args.out)
     if args.command == "bench":
         from autograder import bench
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder import checks as check
+from autograder import checks as check, training
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
 
@@ -318,26 +318,59 @@ def bars_and_stripes_support(size: int = 4) -> torch.Tensor:
 # samples over 30 images alone give ~0.05). The thresholds leave a margin of 0.2 below and 0.18 above the
 # worst seed, and stay far from what a broken model reaches: an untrained MADE samples 30 valid images in
 # 65,536 (0.05%); one whose outputs cannot go negative, or that saw its own input in training, samples
-# mostly noise.
+# mostly noise. The measured per-run failure rate and the bound below: bench/training_tests.md.
 MADE_MIN_VALID = 0.6
 MADE_MAX_TV = 0.4
+# Models that ignore their weights (a MADE.sample that emits bars and stripes itself) fail two checks:
+# * before training, at most MADE_MAX_VALID_UNTRAINED of the samples may be bars or stripes: an untrained
+#   MADE is close to uniform over 65,536 images (30 valid: 0.05%, so the count of 2,000 is about 1;
+#   measured over the sweep's seeds: see bench/training_tests.md, valid_untrained);
+# * after training, parameter noise (the public perturb_parameters fixture, std MADE_NOISE) must move the
+#   samples: the total variation between the samples' empirical distributions before and after must be
+#   at least MADE_MIN_SHIFT. Two samples of 2,000 from one distribution over the 30 images (a sampler that
+#   ignores the weights) are about 0.06 apart, and more than 0.2 with probability far below 1e-9
+#   (McDiarmid: each draw moves the TV by at most 1/2000, so P(TV - E TV > 0.14) <= exp(-2·0.14²·1000) = 1e-17);
+#   a trained MADE's noisy copy samples mostly other images (measured: tv_perturbed in the bench).
+MADE_MAX_VALID_UNTRAINED = 0.2
+MADE_NOISE = 1.0
+MADE_MIN_SHIFT = 0.3
+# Attempts: one run fails with probability p (measured over the seeds of bench/training_tests.md, with its
+# Clopper-Pearson 95% upper bound p_u); MADE_ATTEMPTS independent runs all fail with probability
+# p_u^MADE_ATTEMPTS <= 1e-6 (the bound is recomputed from the JSON by tests/engine/test_training_seeds.py).
+MADE_ATTEMPTS = 4
 
 
 @test(points=3, functions=["made.MADE", "made.MADE.log_prob", "made.MADE.sample", "made.made_masks",
-                           "made.MaskedLinear"], timeout=90, slow=True)
+                           "made.MaskedLinear"], timeout=MADE_ATTEMPTS * 60, slow=True)
+@training.attempts(MADE_ATTEMPTS)
 def made_learns_bars_and_stripes(sub, ref):
     """A short seeded fit of MADE to 4x4 bars and stripes gives samples that are mostly bars or stripes."""
     data = bars_and_stripes(2000).reshape(2000, 16)
     ordering = torch.randperm(16).tolist()
     model = sub.made.MADE(16, [64, 64], ordering)
+    untrained = check.tensor(model.sample(2000), shape=(2000, 16), what="MADE.sample(2000) before training")
+    valid_untrained, _ = bars_and_stripes_score(untrained)
+    training.record(valid_untrained=valid_untrained)
+    check.true(valid_untrained <= MADE_MAX_VALID_UNTRAINED,
+               f"before any training, {valid_untrained:.1%} of MADE.sample's images are already bars or stripes "
+               f"(an untrained MADE gives about 0.05%): the samples must come from the model's weights")
     losses = sub.call_fixture("train_likelihood", model, data, num_steps=300, batch_size=64, lr=1e-2)
     samples = check.tensor(model.sample(2000), shape=(2000, 16), what="MADE.sample(2000) after training")
     check.true(bool(((samples == 0) | (samples == 1)).all()), "MADE.sample returned values other than 0 and 1")
     valid, tv = bars_and_stripes_score(samples)
+    training.record(valid=valid, tv=tv)
     loss = float(np.mean(losses[-20:])) if losses else float("nan")
     note = f"(your training loss at the end: {loss:.2f} nats; it earns no points)"
     check.true(valid >= MADE_MIN_VALID, f"after 300 Adam steps on 4x4 bars and stripes, {valid:.1%} of the samples "
                                         f"are bars or stripes, expected at least {MADE_MIN_VALID:.0%} {note}")
     check.true(tv <= MADE_MAX_TV, f"the valid samples are {tv:.2f} in total variation from the uniform mix of the 30 "
                                   f"images, expected at most {MADE_MAX_TV} {note}")
+    sub.call_fixture("perturb_parameters", model, MADE_NOISE)
+    moved = check.tensor(model.sample(2000), shape=(2000, 16), what="MADE.sample(2000) after parameter noise")
+    shift = training.empirical_tv(_codes(samples), _codes(moved))
+    training.record(tv_perturbed=shift, valid_perturbed=bars_and_stripes_score(moved)[0])
+    check.true(shift >= MADE_MIN_SHIFT,
+               f"adding N(0, {MADE_NOISE}²) noise to every parameter moved MADE.sample's output distribution by "
+               f"only {shift:.2f} in total variation (expected at least {MADE_MIN_SHIFT}): the samples must be "
+               "drawn from the model's own conditionals")
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder import checks as check
+from autograder import checks as check, training
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
 
@@ -273,21 +273,48 @@ def bars_and_stripes_score(samples: torch.Tensor, size: int = 4) -> tuple[float,
 # to copy it and samples noise.
 PIXELCNN_MIN_VALID = 0.7
 PIXELCNN_MAX_TV = 0.4
+# Models that ignore their weights fail two checks (as for MADE, test_made.py): before training at most
+# PIXELCNN_MAX_VALID_UNTRAINED of 2,000 samples may be bars or stripes (an untrained PixelCNN is near
+# uniform over 65,536 images); after training, parameter noise of std PIXELCNN_NOISE must move the samples'
+# empirical distribution by at least PIXELCNN_MIN_SHIFT in total variation (two samples of 2,000 from one
+# distribution over the 30 images: about 0.06, above 0.2 with probability < 1e-17 by McDiarmid).
+PIXELCNN_MAX_VALID_UNTRAINED = 0.2
+PIXELCNN_NOISE = 1.0
+PIXELCNN_MIN_SHIFT = 0.3
+# Attempts: p_u^PIXELCNN_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run
+# failure rate measured in bench/training_tests.md (checked by tests/engine/test_training_seeds.py).
+PIXELCNN_ATTEMPTS = 4
 
 
 @test(points=3, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.PixelCNN.sample",
-                           "pixelcnn.MaskedConv2d"], timeout=90, slow=True)
+                           "pixelcnn.MaskedConv2d"], timeout=PIXELCNN_ATTEMPTS * 60, slow=True)
+@training.attempts(PIXELCNN_ATTEMPTS)
 def pixelcnn_learns_bars_and_stripes(sub, ref):
     """A short seeded fit of PixelCNN to 4x4 bars and stripes gives samples that are mostly bars or stripes."""
     data = bars_and_stripes(2000).view(2000, 1, 4, 4)
     model = sub.pixelcnn.PixelCNN(16, 3, 3)
+    untrained = check.tensor(model.sample(2000, 4, 4), shape=(2000, 1, 4, 4), what="PixelCNN.sample before training")
+    valid_untrained, _ = bars_and_stripes_score(untrained)
+    training.record(valid_untrained=valid_untrained)
+    check.true(valid_untrained <= PIXELCNN_MAX_VALID_UNTRAINED,
+               f"before any training, {valid_untrained:.1%} of PixelCNN.sample's images are already bars or "
+               "stripes: the samples must come from the model's weights")
     losses = sub.call_fixture("train_likelihood", model, data, num_steps=200, batch_size=64, lr=2e-2)
     samples = check.tensor(model.sample(2000, 4, 4), shape=(2000, 1, 4, 4), what="PixelCNN.sample(2000, 4, 4)")
     check.true(bool(((samples == 0) | (samples == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
     valid, tv = bars_and_stripes_score(samples)
+    training.record(valid=valid, tv=tv)
     loss = float(np.mean(losses[-20:])) if losses else math.nan
     note = f"(your training loss at the end: {loss:.2f} nats; it earns no points)"
     check.true(valid >= PIXELCNN_MIN_VALID, f"after 200 Adam steps on 4x4 bars and stripes, {valid:.1%} of the samples "
                                             f"are bars or stripes, expected at least {PIXELCNN_MIN_VALID:.0%} {note}")
     check.true(tv <= PIXELCNN_MAX_TV, f"the valid samples are {tv:.2f} in total variation from the exact mix of the "
                                       f"30 images, expected at most {PIXELCNN_MAX_TV} {note}")
+    sub.call_fixture("perturb_parameters", model, PIXELCNN_NOISE)
+    moved = check.tensor(model.sample(2000, 4, 4), shape=(2000, 1, 4, 4), what="PixelCNN.sample after parameter noise")
+    shift = training.empirical_tv(_codes(samples.reshape(2000, 16)), _codes(moved.reshape(2000, 16)))  # (2000, 16)
+    training.record(tv_perturbed=shift, valid_perturbed=bars_and_stripes_score(moved)[0])
+    check.true(shift >= PIXELCNN_MIN_SHIFT,
+               f"adding N(0, {PIXELCNN_NOISE}²) noise to every parameter moved PixelCNN.sample's output distribution "
+               f"by only {shift:.2f} in total variation (expected at least {PIXELCNN_MIN_SHIFT}): the samples must "
+               "be drawn from the model's own conditionals")

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from autograder import checks as check
+from autograder import checks as check, training
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as
 
@@ -396,24 +396,59 @@ def prototype_log_prob(x: torch.Tensor) -> torch.Tensor:
 # fair bits score 18 nats, and draws from the data's pixel marginals (what a collapsed posterior gives) 14.8.
 VAE_MAX_NLL = 11.0
 VAE_MAX_TV = 0.3
+# Models that ignore their weights fail two checks: before training the samples' mean target NLL must be
+# at least VAE_MIN_NLL_UNTRAINED (an untrained decoder gives near fair bits: 18 nats; the data themselves
+# score 5.25, a trained VAE 7.7 to 9.6); after training, parameter noise of std VAE_NOISE must raise it by at
+# least VAE_MIN_RISE nats. For a sampler that ignores the weights the two means are of 2,000 draws of one
+# distribution each, per-draw NLL within [2.4, 48] nats: Hoeffding gives P(difference >= 1.5) <= 2·exp(-2·1.5²·
+# 1000/45.6²) ... too loose, so the bound used is the measured spread (bench/training_tests.md,
+# nll_rise): the rise of a correct VAE is several nats; a weights-ignoring sampler's is sampling noise,
+# sd about sqrt(2/2000)·(sd of one draw's NLL, below 3 nats) < 0.1.
+VAE_MIN_NLL_UNTRAINED = 13.0
+VAE_NOISE = 1.0
+VAE_MIN_RISE = 1.0
+# Attempts: p_u^VAE_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run
+# failure rate measured in bench/training_tests.md (checked by tests/engine/test_training_seeds.py).
+VAE_ATTEMPTS = 4
+
+
+def _prototype_nll(samples: torch.Tensor) -> float:
+    """Mean NLL (nats) of samples: (n, 16) under the exact target."""
+    return float(-prototype_log_prob(samples).mean())
 
 
 @test(points=3, functions=["vae.VAE", "vae.VAE.elbo", "vae.VAE.sample", "vae.reparameterize",
-                           "vae.kl_standard_normal", "vae.bernoulli_log_likelihood"], timeout=90, slow=True)
+                           "vae.kl_standard_normal", "vae.bernoulli_log_likelihood"], timeout=VAE_ATTEMPTS * 60,
+      slow=True)
+@training.attempts(VAE_ATTEMPTS)
 def vae_learns_prototypes(sub, ref):
     """A short seeded fit of the VAE to noisy prototypes gives samples that the exact target finds likely."""
     data = prototype_data(2000)
     model = sub.vae.VAE(D_PROTO, 2, 64)
+    untrained = check.tensor(model.sample(2000), shape=(2000, D_PROTO), what="VAE.sample(2000) before training")
+    nll_untrained = _prototype_nll(untrained)
+    training.record(nll_untrained=nll_untrained)
+    check.true(nll_untrained >= VAE_MIN_NLL_UNTRAINED,
+               f"before any training, VAE.sample's images already have a mean NLL of {nll_untrained:.2f} nats under "
+               f"the target (an untrained decoder gives about 18): the samples must come from the model's weights")
     losses = sub.call_fixture("train_likelihood", model, data, num_steps=300, batch_size=64, lr=1e-2,
                               objective="elbo")
     samples = check.tensor(model.sample(2000), shape=(2000, D_PROTO), what="VAE.sample(2000) after training")
     check.true(bool(((samples == 0) | (samples == 1)).all()), "VAE.sample returned values other than 0 and 1")
-    nll = float(-prototype_log_prob(samples).mean())
+    nll = _prototype_nll(samples)
     nearest = (samples.to(F64)[:, None, :] == _prototypes().to(F64)[None]).sum(-1).argmax(1)
     tv = float(0.5 * (torch.bincount(nearest, minlength=PROTOTYPES).to(F64) / 2000 - 1 / PROTOTYPES).abs().sum())
+    training.record(nll=nll, tv=tv)
     loss = float(np.mean(losses[-20:])) if losses else math.nan
     note = f"(your training loss at the end: {loss:.2f} nats; it earns no points)"
     check.true(nll <= VAE_MAX_NLL, f"after 300 Adam steps, the samples have a mean NLL of {nll:.2f} nats under the "
                                    f"exact target (entropy 5.25), expected at most {VAE_MAX_NLL} {note}")
     check.true(tv <= VAE_MAX_TV, f"the samples cover the 8 prototypes unevenly: total variation {tv:.2f} from "
                                  f"uniform, expected at most {VAE_MAX_TV} {note}")
+    sub.call_fixture("perturb_parameters", model, VAE_NOISE)
+    moved = check.tensor(model.sample(2000), shape=(2000, D_PROTO), what="VAE.sample(2000) after parameter noise")
+    rise = _prototype_nll(moved) - nll
+    training.record(nll_rise=rise)
+    check.true(rise >= VAE_MIN_RISE,
+               f"adding N(0, {VAE_NOISE}²) noise to every parameter changed the samples' mean NLL by only {rise:+.2f} "
+               f"nats (expected a rise of at least {VAE_MIN_RISE}): the samples must come from the decoder")
