@@ -119,10 +119,23 @@ def load_store(path: Path) -> dict:
 
 
 def save_store(store: dict, path: Path) -> None:
+    """Write the store, merged with what the file holds now (two sweeps of other tests may share it)."""
+    import fcntl
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        on_disk = load_store(path)
+        for key, runs in on_disk["runs"].items():
+            for seed, run in runs.items():
+                store["runs"].setdefault(key, {}).setdefault(seed, run)
+        known = {json.dumps(s, sort_keys=True) for s in store.get("sessions", [])}
+        store["sessions"] = [s for s in on_disk.get("sessions", []) if json.dumps(s, sort_keys=True) not in known] \
+            + store.get("sessions", [])
+        store["sessions"].sort(key=lambda s: s["started"])
+        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, path)
 
 
 def _key(test_id: str, label: str) -> str:
@@ -278,7 +291,7 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load": " ".join(f"{x:.1f}" for x in os.getloadavg())})
     save_store(store, json_path)
-    text = render(store, summarize(store, tests if smoke or patterns else training_tests()))
+    text = render(store, summarize(store, tests if smoke else training_tests()))
     md_path.write_text(text)
     print(text)
     return 0

@@ -14,7 +14,7 @@ import math
 import torch
 from scipy import stats
 
-from autograder import checks as check
+from autograder import checks as check, training
 from autograder.registry import test
 from autograder.runtime import fixtures
 
@@ -233,26 +233,63 @@ def realnvp_sample_is_the_pushforward(sub, ref):
 TRAIN_MEANS, TRAIN_STD = [[-1.0, -0.5], [1.0, 0.5]], 0.35
 
 
-@test(points=2, functions=[REALNVP, COUPLING], timeout=90, slow=True)
+# Models that ignore their weights (a RealNVP.sample that draws the mixture itself) fail two checks:
+# * before training the samples' mean log-density under the data must be at most FLOW_MAX_SCORE_UNTRAINED: a
+#   fresh RealNVP is the identity (zero last layers), so its samples are N(0, I) and score -6.4 (the data
+#   score -1.43; measured over the sweep's seeds: score_untrained in bench/training_tests.md);
+# * after training, parameter noise of std FLOW_NOISE (public perturb_parameters fixture) must lower that
+#   score by at least FLOW_MIN_DROP nats. For a sampler that ignores the weights both scores are means of
+#   5,000 draws of one distribution: the per-draw log-density has sd about 1 nat, so the difference has
+#   sd about 0.02 and exceeds 1 nat with probability far below 1e-9 (50 sd; its tail is lighter than
+#   Gaussian on the left, the log-density being bounded above by -log(2π·0.35²) = 0.26).
+FLOW_MAX_SCORE_UNTRAINED = -3.0
+FLOW_NOISE = 0.2
+FLOW_MIN_DROP = 1.0
+# Attempts: p_u^FLOW_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run
+# failure rate measured in bench/training_tests.md (checked by tests/engine/test_training_seeds.py).
+FLOW_ATTEMPTS = 4
+
+
+@test(points=2, functions=[REALNVP, COUPLING], timeout=FLOW_ATTEMPTS * 90, slow=True)
+@training.attempts(FLOW_ATTEMPTS)
 def realnvp_trains_on_2d_data(sub, ref):
     """RealNVP trained for 400 Adam steps on a two-component 2-D mixture: its samples match the data."""
     g = _own_generator()
     k = (torch.rand(4000, generator=g) < 0.5).long()
     data = torch.tensor(TRAIN_MEANS)[k] + TRAIN_STD * torch.randn(4000, 2, generator=g)  # (4000, 2)
     flow = sub.flows.RealNVP(2, 6, 64)
+    x0 = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32, what="RealNVP.sample(5000) before training")
+    score_untrained, _ = _judge_flow_samples(x0.to(F64))
+    training.record(score_untrained=score_untrained)
+    check.true(score_untrained <= FLOW_MAX_SCORE_UNTRAINED,
+               f"before any training, RealNVP.sample's points already have a mean log-density of {score_untrained:.2f} "
+               "nats under the data distribution (a fresh RealNVP is the identity: N(0, I) scores -6.4): the "
+               "samples must come from the flow")
     losses = sub.call_fixture("train_likelihood", flow, data, num_steps=400, batch_size=128, lr=3e-3)
     check.true(len(losses) == 400, "the training helper did not run")
     x = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32, what="RealNVP.sample(5000)").to(F64)
     score, cov_err = _judge_flow_samples(x)
+    training.record(score=score, cov_err=cov_err)
     # Judged here: the mean log-density of the samples under the true mixture (its negative entropy
     # is -1.43 nats; a flow collapsed onto the modes scores higher, hence the covariance check too).
     # 20 reference seeds (tests/week3/calibrate_training.py): log-density from -1.79 to -1.39 (mean
     # -1.54, sd 0.09), covariance errors 0.02 to 0.14 (sampling error 0.03). A flow that learned
-    # nothing (samples N(0, I)) scores -6.4.
+    # nothing (samples N(0, I)) scores -6.4. Per-run failure rate: bench/training_tests.md.
     check.true(score > -2.1, f"the samples' mean log-density under the data distribution is {score:.2f} nats, "
                "below -2.1 (a correct flow reaches about -1.5 after this training)")
     check.true(cov_err < 0.25, f"the covariance of the samples is {cov_err:.2f} away from the data's (entrywise), "
                "tolerance 0.25 (20 reference seeds: worst 0.14; sampling error 0.03)")
+    sub.call_fixture("perturb_parameters", flow, FLOW_NOISE)
+    moved = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32, finite=False,
+                         what="RealNVP.sample(5000) after parameter noise").to(F64)
+    # A noisy flow may send a few points to inf (float32 overflow): they are as far from the data as can be.
+    finite = torch.isfinite(moved).all(1)
+    drop = score - _judge_flow_samples(moved[finite])[0] if bool(finite.all()) else math.inf
+    training.record(score_drop=drop)
+    check.true(drop >= FLOW_MIN_DROP,
+               f"adding N(0, {FLOW_NOISE}²) noise to every parameter changed the samples' mean log-density by only "
+               f"{-drop:+.2f} nats (expected a drop of at least {FLOW_MIN_DROP}): the samples must be the flow's "
+               "inverse applied to Gaussian noise")
 
 
 def _judge_flow_samples(x: torch.Tensor) -> tuple[float, float]:
