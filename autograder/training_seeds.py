@@ -70,8 +70,18 @@ def _implementation(week, label: str):
 
     key = (week.folder, label)
     if key not in _LOADED:
-        folder = week.solution_dir if label == "reference" else week.hidden_dir / "alternative"
-        _LOADED[key] = engine.reference(week) if label == "reference" else load_modules(folder, week, "_sweep_alt")
+        if label == "reference":
+            _LOADED[key] = engine.reference(week)
+        elif label == "alternative":
+            _LOADED[key] = load_modules(week.hidden_dir / "alternative", week, "_sweep_alt")
+        else:  # "mutant:<id>": a buggy variant, whose runs should fail (how far below a threshold it falls)
+            import tempfile
+
+            from autograder import mutants
+
+            mutant = next(m for m in mutants.load_mutants(week) if m.id == label.split(":", 1)[1])
+            folder = mutants.build_mutant(week, mutant, Path(tempfile.mkdtemp(prefix="dgm-sweep-")) / mutant.id)
+            _LOADED[key] = load_modules(folder, week, f"_sweep_{mutant.id}")
     return _LOADED[key]
 
 
@@ -166,7 +176,8 @@ def summarize(store: dict, tests) -> list[dict]:
     """One row per (test, implementation) and its derived bound."""
     rows = []
     for week, test in tests:
-        for label in IMPLEMENTATIONS:
+        mutant_labels = sorted({k.split("|", 1)[1] for k in store["runs"] if k.startswith(f"{test.id}|mutant:")})
+        for label in [*IMPLEMENTATIONS, *mutant_labels]:
             runs = list(store["runs"].get(_key(test.id, label), {}).values())
             n = len(runs)
             x = sum(r["verdict"] != "pass" for r in runs)
@@ -212,12 +223,19 @@ def render(store: dict, rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        if r["implementation"].startswith("mutant:"):
+            continue
         ok = "" if r["bound"] <= TARGET else " **(> 1e-6)**"
         lines.append(
             f"| {r['week']} | {r['test']} | {r['implementation']} | {r['seeds']} | {r['failures']} | "
             f"{_fmt(r['rate'])} | {_fmt(r['cp95_upper'])} | {r['attempts']} | {_fmt(r['bound'], '.2g')}{ok} | "
             f"{_fmt(r['attempts_needed'], 'd')} | {_fmt(r['cpu_s_mean'], '.1f')}, {_fmt(r['cpu_s_max'], '.1f')} | "
             f"{_fmt(None if r['cpu_s_max'] is None else r['attempts'] * r['cpu_s_max'], '.0f')} |")
+    mutant_rows = [r for r in rows if r["implementation"].startswith("mutant:")]
+    if mutant_rows:
+        lines += ["", "## Mutants (these runs should fail)", "",
+                  "| test | mutant | seeds run | runs failed |", "|---|---|---|---|"]
+        lines += [f"| {r['test']} | {r['implementation'][7:]} | {r['seeds']} | {r['failures']} |" for r in mutant_rows]
     lines += ["", "## Judged statistics (min, median, max over the seeds run)", ""]
     for r in rows:
         if not r["stats"]:
@@ -260,7 +278,7 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
     if not tests:
         print("no training test matches", file=sys.stderr)
         return 2
-    labels = [label for label in labels if label in IMPLEMENTATIONS]
+    labels = [label for label in labels if label in IMPLEMENTATIONS or label.startswith("mutant:")]
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
     store = load_store(json_path)
     jobs = _jobs(store, tests, num_seeds, labels)

@@ -89,6 +89,8 @@ def test_every_training_test_keeps_its_bound():
     tests = training_seeds.training_tests()
     assert len(tests) == 6, [t.id for _, t in tests]
     for row in training_seeds.summarize(store, tests):
+        if row["implementation"].startswith("mutant:"):
+            continue
         assert row["seeds"] >= 10, f"{row['test']} ({row['implementation']}): only {row['seeds']} seeds recorded"
         assert row["bound"] <= 1e-6, (f"{row['test']} ({row['implementation']}): {row['failures']} failures in "
                                       f"{row['seeds']} runs, p_u = {row['cp95_upper']:.3g}, p_u^{row['attempts']} = "

@@ -248,3 +248,16 @@ MUTANTS = [
        "",
        "never zeroes the critic's gradients: they accumulate, the generator's step's included"),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# The ring test's high-quality threshold (issue 17; kept apart from the other blocks)
+# ---------------------------------------------------------------------------------------
+MUTANTS += [
+    _g("gan_smeared_output", "Generator",
+       "        ### BEGIN SOLUTION\n        return self.net(z)\n",
+       "        ### BEGIN SOLUTION\n        return self.net(z) + torch.randn(z.shape[0], 2, dtype=z.dtype, device=z.device)\n",
+       "adds N(0, I) noise to the generator's output (instance noise put on G instead of on the critic's inputs): "
+       "20,000 samples still reach every mode, but at most 1 - exp(-0.06²/(2(1 + 0.02²))) = 0.18% of them can lie "
+       "within 3 std of one, below RING_MIN_HQ (train_wgan_covers_the_ring)"),
+]
