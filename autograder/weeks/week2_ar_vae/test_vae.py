@@ -399,11 +399,11 @@ VAE_MAX_TV = 0.3
 # Models that ignore their weights fail two checks: before training the samples' mean target NLL must be
 # at least VAE_MIN_NLL_UNTRAINED (an untrained decoder gives near fair bits: 18 nats; the data themselves
 # score 5.25, a trained VAE 7.7 to 9.6); after training, parameter noise of std VAE_NOISE must raise it by at
-# least VAE_MIN_RISE nats. For a sampler that ignores the weights the two means are of 2,000 draws of one
-# distribution each, per-draw NLL within [2.4, 48] nats: Hoeffding gives P(difference >= 1.5) <= 2·exp(-2·1.5²·
-# 1000/45.6²) ... too loose, so the bound used is the measured spread (bench/training_tests.md,
-# nll_rise): the rise of a correct VAE is several nats; a weights-ignoring sampler's is sampling noise,
-# sd about sqrt(2/2000)·(sd of one draw's NLL, below 3 nats) < 0.1.
+# least VAE_MIN_RISE nats. For a sampler that ignores the weights the rise is the difference of two means of
+# 2,000 i.i.d. draws of one distribution: sd sqrt(2/2000)·σ with σ the sd of one draw's NLL; for draws like the
+# data σ = 2.6 nats (flips ~ Binomial(16, 0.05), sd 0.87, each costing log(0.95/0.05) = 2.94 nats), so the
+# sd is 0.082 and a rise of 1 nat is 12 sd. A correct VAE's rise (nll_rise in bench/training_tests.md) is
+# several nats.
 VAE_MIN_NLL_UNTRAINED = 13.0
 VAE_NOISE = 1.0
 VAE_MIN_RISE = 1.0
