@@ -235,14 +235,15 @@ TRAIN_MEANS, TRAIN_STD = [[-1.0, -0.5], [1.0, 0.5]], 0.35
 
 # Models that ignore their weights (a RealNVP.sample that draws the mixture itself) fail two checks:
 # * before training the samples' mean log-density under the data must be at most FLOW_MAX_SCORE_UNTRAINED: a
-#   fresh RealNVP is the identity (zero last layers), so its samples are N(0, I) and score -6.4 (the data
-#   score -1.43; measured over the sweep's seeds: score_untrained in bench/training_tests.md);
+#   fresh RealNVP of the reference is the identity (zero last layers), so its samples are N(0, I) and score
+#   -6.4; the alternative's random initialisation scored up to -4.7 in its first seeds; samples of the data
+#   themselves score -1.43 ± 0.02 (measured over the sweep's seeds: score_untrained in bench/training_tests.md);
 # * after training, parameter noise of std FLOW_NOISE (public perturb_parameters fixture) must lower that
 #   score by at least FLOW_MIN_DROP nats. For a sampler that ignores the weights both scores are means of
 #   5,000 draws of one distribution: the per-draw log-density has sd about 1 nat, so the difference has
 #   sd about 0.02 and exceeds 1 nat with probability far below 1e-9 (50 sd; its tail is lighter than
 #   Gaussian on the left, the log-density being bounded above by -log(2π·0.35²) = 0.26).
-FLOW_MAX_SCORE_UNTRAINED = -3.0
+FLOW_MAX_SCORE_UNTRAINED = -2.5
 FLOW_NOISE = 0.2
 FLOW_MIN_DROP = 1.0
 # Attempts: p_u^FLOW_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run
