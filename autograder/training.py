@@ -21,6 +21,8 @@ threshold can be set from the measured spread. In grading, `record` only keeps t
 from __future__ import annotations
 
 import functools
+import math
+import time
 from typing import Callable
 
 from autograder import checks as check
@@ -60,11 +62,15 @@ def attempts(k: int) -> Callable:
                     raise  # the student's code raised: not bad luck, no second run
                 except check.CheckFailed as exc:
                     failures.append(str(exc))
+                if time.monotonic() >= getattr(sub, "deadline", math.inf):
+                    break  # the test's time limit (or the submission's budget) ran out: no further run
+            n = len(failures)
             distinct = list(dict.fromkeys(failures))
             detail = (distinct[0] if len(distinct) == 1
                       else "; ".join(f"run {i}: {m}" for i, m in enumerate(failures, 1)))
-            raise check.CheckFailed(f"{k} independent run{'s' if k > 1 else ''} failed"
-                                    f"{' the same way' if len(distinct) == 1 and k > 1 else ''}: {detail}"[:3000])
+            cut = f" (the time limit ran out before the other {k - n})" if n < k else ""
+            raise check.CheckFailed(f"{n} independent run{'s' if n > 1 else ''} failed"
+                                    f"{' the same way' if len(distinct) == 1 and n > 1 else ''}{cut}: {detail}"[:3000])
 
         test_body.single_run = run
         test_body.attempts = k

@@ -56,6 +56,21 @@ def test_attempts_fails_after_k_runs_and_reports_them():
     assert len(calls) == 3
 
 
+def test_attempts_stops_when_the_time_limit_has_run_out():
+    calls = []
+
+    class Sub:
+        deadline = 0.0  # already past
+
+    def run(sub, ref):
+        calls.append(1)
+        raise checks.CheckFailed("too slow")
+
+    with pytest.raises(checks.CheckFailed, match=r"1 independent run failed \(the time limit ran out before the other 3\)"):
+        training.attempts(4)(run)(Sub(), None)
+    assert len(calls) == 1
+
+
 def test_attempts_does_not_rerun_a_crash():
     calls = []
 
