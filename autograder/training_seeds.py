@@ -139,8 +139,8 @@ def save_store(store: dict, path: Path) -> None:
         for key, runs in on_disk["runs"].items():
             for seed, run in runs.items():
                 store["runs"].setdefault(key, {}).setdefault(seed, run)
-        known = {json.dumps(s, sort_keys=True) for s in store.get("sessions", [])}
-        store["sessions"] = [s for s in on_disk.get("sessions", []) if json.dumps(s, sort_keys=True) not in known] \
+        mine = {s.get("id") for s in store.get("sessions", [])}
+        store["sessions"] = [s for s in on_disk.get("sessions", []) if s.get("id") not in mine] \
             + store.get("sessions", [])
         store["sessions"].sort(key=lambda s: s["started"])
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
@@ -244,7 +244,7 @@ def render(store: dict, rows: list[dict]) -> str:
         failed = f"; failed seeds: {', '.join(map(str, r['failed_seeds'][:20]))}" if r["failed_seeds"] else ""
         lines.append(f"- {r['test']} ({r['implementation']}, {r['seeds']} seeds): " + "; ".join(parts) + failed)
     lines += ["", "## Sessions", "",
-              "| started (UTC) | minutes | runs added | CPU s | machine | load average at the end |",
+              "| started (UTC) | minutes | runs added | CPU s of the runs | machine | load average (1, 5, 15 min) at its last run |",
               "|---|---|---|---|---|---|"]
     for s in sessions:
         lines.append(f"| {s['started']} | {s['minutes']:.1f} | {s['runs']} | {s['cpu_s']:.0f} | {s['machine']} | "
@@ -286,6 +286,10 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     print(f"{len(jobs)} runs to do ({len(tests)} tests, seeds 0..{num_seeds - 1}, {', '.join(labels)})", flush=True)
     deadline = started + 60 * max_minutes if max_minutes else math.inf
+    session = {"id": f"{stamp} {os.getpid()} {time.time():.6f}", "started": stamp, "minutes": 0.0, "runs": 0, "cpu_s": 0.0,
+               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+               "load": ""}
+    store.setdefault("sessions", []).append(session)  # updated at every save: a stopped sweep keeps its row
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending, queue = set(), list(jobs)
@@ -303,11 +307,11 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
                 added += 1
                 print(f"{r['test']} {r['implementation']} seed {r['seed']}: {r['verdict']} "
                       f"({r['cpu_s']:.1f} s CPU) {r['stats']} {r['message'][:200]}", flush=True)
+            session.update(minutes=(time.monotonic() - started) / 60, runs=added, cpu_s=cpu_total,
+                           load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
             save_store(store, json_path)
-    store.setdefault("sessions", []).append({
-        "started": stamp, "minutes": (time.monotonic() - started) / 60, "runs": added, "cpu_s": cpu_total,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "load": " ".join(f"{x:.1f}" for x in os.getloadavg())})
+    session.update(minutes=(time.monotonic() - started) / 60, runs=added, cpu_s=cpu_total,
+                   load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
     save_store(store, json_path)
     text = render(store, summarize(store, tests if smoke else training_tests()))
     md_path.write_text(text)
