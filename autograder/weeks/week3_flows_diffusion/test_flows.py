@@ -244,7 +244,7 @@ TRAIN_MEANS, TRAIN_STD = [[-1.0, -0.5], [1.0, 0.5]], 0.35
 #   sd about 0.02 and exceeds 1 nat with probability far below 1e-9 (50 sd; its tail is lighter than
 #   Gaussian on the left, the log-density being bounded above by -log(2π·0.35²) = 0.26).
 FLOW_MAX_SCORE_UNTRAINED = -2.5
-FLOW_NOISE = 0.2
+FLOW_NOISE = 0.5
 FLOW_MIN_DROP = 1.0
 # Attempts: p_u^FLOW_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run
 # failure rate measured in bench/training_tests.md (checked by tests/engine/test_training_seeds.py).
