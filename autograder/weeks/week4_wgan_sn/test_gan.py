@@ -699,10 +699,11 @@ RING_MIN_MODES = 7
 #   within about 0.5 of the origin (measured: on_ring_untrained in bench/training_tests.md);
 # * after training, parameter noise of std RING_NOISE (public perturb_parameters fixture) must move the
 #   samples: their median distance to the nearest mode must grow by at least RING_MIN_MOVE. For samples
-#   that ignore the weights the two medians are of 20,000 draws of one distribution each (sampling
-#   error of a median ~ 1/(2 f √n) ≈ 0.002 for the density f of the distances near the median, ≥ 1.5 per
-#   unit here), so a growth of 0.3 is > 100 of their standard errors; a correct generator's noisy copy
-#   lands far off the ring (measured: move in bench/training_tests.md).
+#   that ignore the weights the two medians are of 20,000 draws of one distribution each: by the DKW
+#   inequality both lie between its 0.477 and 0.523 quantiles except with probability 2e-9, so they
+#   differ by 0.3 only if the distances have a gap of 0.3 in the middle of their distribution (a sampler
+#   that puts its points near the modes has none); a correct generator's noisy copy lands far off the ring
+#   (measured: move in bench/training_tests.md).
 RING_MAX_ON_RING_UNTRAINED = 0.05
 RING_NOISE = 0.5
 RING_MIN_MOVE = 0.3
