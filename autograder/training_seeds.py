@@ -244,7 +244,8 @@ def render(store: dict, rows: list[dict]) -> str:
         failed = f"; failed seeds: {', '.join(map(str, r['failed_seeds'][:20]))}" if r["failed_seeds"] else ""
         lines.append(f"- {r['test']} ({r['implementation']}, {r['seeds']} seeds): " + "; ".join(parts) + failed)
     lines += ["", "## Sessions", "",
-              "| started (UTC) | minutes | runs added | CPU s of the runs | machine | load average (1, 5, 15 min) at its last run |",
+              "| started (UTC) | minutes | runs added | CPU s of the runs | machine | "
+              "load average (1, 5, 15 min) at its last run |",
               "|---|---|---|---|---|---|"]
     for s in sessions:
         lines.append(f"| {s['started']} | {s['minutes']:.1f} | {s['runs']} | {s['cpu_s']:.0f} | {s['machine']} | "
@@ -286,7 +287,8 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     print(f"{len(jobs)} runs to do ({len(tests)} tests, seeds 0..{num_seeds - 1}, {', '.join(labels)})", flush=True)
     deadline = started + 60 * max_minutes if max_minutes else math.inf
-    session = {"id": f"{stamp} {os.getpid()} {time.time():.6f}", "started": stamp, "minutes": 0.0, "runs": 0, "cpu_s": 0.0,
+    session = {"id": f"{stamp} {os.getpid()} {time.time():.6f}", "started": stamp, "minutes": 0.0, "runs": 0,
+               "cpu_s": 0.0,
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
                "load": ""}
     store.setdefault("sessions", []).append(session)  # updated at every save: a stopped sweep keeps its row

@@ -259,7 +259,8 @@ def realnvp_trains_on_2d_data(sub, ref):
     k = (torch.rand(4000, generator=g) < 0.5).long()
     data = torch.tensor(TRAIN_MEANS)[k] + TRAIN_STD * torch.randn(4000, 2, generator=g)  # (4000, 2)
     flow = sub.flows.RealNVP(2, 6, 64)
-    x0 = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32, what="RealNVP.sample(5000) before training")
+    x0 = check.tensor(flow.sample(5000), shape=(5000, 2), dtype=torch.float32,
+                      what="RealNVP.sample(5000) before training")
     score_untrained, _ = _judge_flow_samples(x0.to(F64))
     training.record(score_untrained=score_untrained)
     check.true(score_untrained <= FLOW_MAX_SCORE_UNTRAINED,

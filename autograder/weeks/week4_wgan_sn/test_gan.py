@@ -700,8 +700,8 @@ RING_MIN_MODES = 7
 # * after training, parameter noise of std RING_NOISE (public perturb_parameters fixture) must move the
 #   samples: their median distance to the nearest mode must grow by at least RING_MIN_MOVE. For samples
 #   that ignore the weights the two medians are of 20,000 draws of one distribution each: by the DKW
-#   inequality both lie between its 0.477 and 0.523 quantiles except with probability 2·2e^(-21.2) < 3e-9, so they
-#   differ by 0.3 only if the distances have a gap of 0.3 in the middle of their distribution (a sampler
+#   inequality both lie between its 0.477 and 0.523 quantiles except with probability 2·2e^(-21.2) < 3e-9,
+#   so they differ by 0.3 only if the distances have a gap of 0.3 in the middle of their distribution (a sampler
 #   that puts its points near the modes has none); a correct generator's noisy copy lands far off the ring
 #   (measured: move in bench/training_tests.md).
 RING_MAX_ON_RING_UNTRAINED = 0.05
