@@ -89,7 +89,7 @@ EXPECTED = {
         required_mutants=frozenset({"power_iteration_no_normalize", "spectral_sigma_grad_through_u",
                                     "spectral_conv_not_reshaped", "wgan_critic_sign", "penalty_no_create_graph",
                                     "penalty_norm_squared", "penalty_one_eps", "train_generator_every_critic_step"}),
-        # the ring training run: two ~15 s runs at most, 240 s for loaded CI machines
+        # the ring training run: ~15 s per run (one in the common case), 240 s per run for loaded CI machines
         timeout_limits={"gan.train_wgan_covers_the_ring": 240},
     ),
 }
@@ -178,7 +178,8 @@ def test_test_metadata(week: Week):
         assert t.name and t.name != t.func.__name__, f"{t.id} needs a docstring naming what it checks"
         assert t.visibility in registry.VISIBILITIES, t.id
         limit = expected.timeout_limits.get(t.id, DEFAULT_TIMEOUT_LIMIT)
-        assert t.points > 0 and 0 < t.timeout <= limit, t.id
+        attempts = getattr(t.func, "attempts", 1)  # a training test: up to `attempts` runs, each within the limit
+        assert t.points > 0 and 0 < t.timeout <= limit * attempts, t.id
         assert t.functions, f"{t.id} names no graded function"
     assert set(expected.timeout_limits) <= set(ids), "a timeout exception names no test"
     visible = [t.id for t in tests if t.visibility == "visible"]
