@@ -248,6 +248,8 @@ def render(store: dict, rows: list[dict]) -> str:
               "load average (1, 5, 15 min) at its last run |",
               "|---|---|---|---|---|---|"]
     for s in sessions:
+        if not s["runs"]:
+            continue
         lines.append(f"| {s['started']} | {s['minutes']:.1f} | {s['runs']} | {s['cpu_s']:.0f} | {s['machine']} | "
                      f"{s['load']} |")
     return "\n".join(lines) + "\n"
