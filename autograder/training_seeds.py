@@ -128,24 +128,26 @@ def load_store(path: Path) -> dict:
     return {"runs": {}, "sessions": []}
 
 
-def save_store(store: dict, path: Path) -> None:
-    """Write the store, merged with what the file holds now (two sweeps of other tests may share it)."""
+def save_store(added: dict, path: Path) -> dict:
+    """Merge this sweep's own runs and session rows (`added`, in the store's format) into the file, under a
+    lock, and return what the file now holds: two sweeps of other tests may share it, and a run removed
+    from the file by hand (a superseded recipe) is not written back by a sweep that only read it."""
     import fcntl
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        on_disk = load_store(path)
-        for key, runs in on_disk["runs"].items():
-            for seed, run in runs.items():
-                store["runs"].setdefault(key, {}).setdefault(seed, run)
-        mine = {s.get("id") for s in store.get("sessions", [])}
-        store["sessions"] = [s for s in on_disk.get("sessions", []) if s.get("id") not in mine] \
-            + store.get("sessions", [])
+        store = load_store(path)
+        for key, runs in added["runs"].items():
+            store["runs"].setdefault(key, {}).update(runs)
+        mine = {s["id"] for s in added.get("sessions", [])}
+        store["sessions"] = [s for s in store.get("sessions", []) if s.get("id") not in mine] \
+            + [dict(s) for s in added.get("sessions", [])]
         store["sessions"].sort(key=lambda s: s["started"])
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, path)
+    return store
 
 
 def _key(test_id: str, label: str) -> str:
@@ -285,7 +287,7 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
     store = load_store(json_path)
     jobs = _jobs(store, tests, num_seeds, labels)
-    started, cpu_total, added = time.monotonic(), 0.0, 0
+    started, cpu_total, count = time.monotonic(), 0.0, 0
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     print(f"{len(jobs)} runs to do ({len(tests)} tests, seeds 0..{num_seeds - 1}, {', '.join(labels)})", flush=True)
     deadline = started + 60 * max_minutes if max_minutes else math.inf
@@ -293,7 +295,7 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
                "cpu_s": 0.0,
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
                "load": ""}
-    store.setdefault("sessions", []).append(session)  # updated at every save: a stopped sweep keeps its row
+    added = {"runs": {}, "sessions": [session]}  # this sweep's own rows; the session is updated at every save
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending, queue = set(), list(jobs)
@@ -306,17 +308,17 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
             done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 r = future.result()
-                store["runs"].setdefault(_key(r["test"], r["implementation"]), {})[str(r["seed"])] = r
+                added["runs"].setdefault(_key(r["test"], r["implementation"]), {})[str(r["seed"])] = r
                 cpu_total += r["cpu_s"]
-                added += 1
+                count += 1
                 print(f"{r['test']} {r['implementation']} seed {r['seed']}: {r['verdict']} "
                       f"({r['cpu_s']:.1f} s CPU) {r['stats']} {r['message'][:200]}", flush=True)
-            session.update(minutes=(time.monotonic() - started) / 60, runs=added, cpu_s=cpu_total,
+            session.update(minutes=(time.monotonic() - started) / 60, runs=count, cpu_s=cpu_total,
                            load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
-            save_store(store, json_path)
-    session.update(minutes=(time.monotonic() - started) / 60, runs=added, cpu_s=cpu_total,
+            save_store(added, json_path)
+    session.update(minutes=(time.monotonic() - started) / 60, runs=count, cpu_s=cpu_total,
                    load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
-    save_store(store, json_path)
+    store = save_store(added, json_path)
     text = render(store, summarize(store, tests if smoke else training_tests()))
     md_path.write_text(text)
     print(text)

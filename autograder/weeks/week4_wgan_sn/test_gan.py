@@ -687,7 +687,7 @@ RING_SAMPLES = 20_000
 # `make training-seeds` (bench/training_tests.md, statistic hq; 20,000 samples per run): see RING_MIN_HQ's
 # derivation there and the mutant gan_smeared_output (week 4 mutants), a generator that covers every
 # mode with samples smeared by N(0, 0.1²) and must fall below it.
-RING_MIN_HQ = 0.01
+RING_MIN_HQ = 0.005
 RING_MIN_MODES = 7
 # Models that ignore their weights fail:
 # * the ring is rotated by a random angle in [0.1, 0.9] × 45° in every run (the data are drawn in the
