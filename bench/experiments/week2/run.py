@@ -14,7 +14,8 @@ MADE: `--orderings K` trains one set of weights shared by K MADEs that differ on
 (order-agnostic training: every minibatch uses one ordering drawn at random; Germain et al., 2015,
 Section 4.2 and Uria et al., 2014), and evaluates the ensemble, the uniform mixture of the K
 autoregressive models: log p(x) = logsumexp_k log p_k(x) - log K, an exact, normalized likelihood.
-`--orderings 1 --raster` is the single raster-order MADE.
+`--independent` trains K separate MADEs instead (their ensemble is the same mixture). `--orderings 1
+--raster` is the single raster-order MADE.
 """
 from __future__ import annotations
 
@@ -97,18 +98,24 @@ def run_made(args, x_train, x_test):
         gen = torch.Generator().manual_seed(1000 + args.seed)
         orderings = [torch.randperm(D, generator=gen) for _ in range(args.orderings)]
     models = [MADE(D, [args.hidden] * args.layers, o) for o in orderings]
-    master = share_parameters(models)
     pick = torch.Generator().manual_seed(2000 + args.seed)
+    if args.independent:                       # K separate MADEs, trained side by side on the same batches
+        params = [p for m in models for p in m.parameters()]
 
-    def loss_fn(batch):
-        k = int(torch.randint(len(models), (1,), generator=pick))
-        return -models[k].log_prob(batch).mean()
+        def loss_fn(batch):
+            return sum(-m.log_prob(batch).mean() for m in models)
+    else:                                       # one set of weights shared by the K orderings
+        params = share_parameters(models).parameters()
+
+        def loss_fn(batch):
+            k = int(torch.randint(len(models), (1,), generator=pick))
+            return -models[k].log_prob(batch).mean()
 
     def ens_log_prob(batch):
         log_probs = torch.stack([m.log_prob(batch) for m in models])            # (K, b)
         return torch.logsumexp(log_probs, 0) - math.log(len(models))
 
-    curves = fit(master.parameters(), loss_fn, flat_train, args.epochs, args.batch, args.lr, args.seed,
+    curves = fit(params, loss_fn, flat_train, args.epochs, args.batch, args.lr, args.seed,
                  args.cosine, eval_fn=(lambda: mean_nll(ens_log_prob, flat_test)) if args.curves else None, wd=args.wd)
     single = [mean_nll(m.log_prob, flat_test) for m in models[:4]]
     return {"nll": mean_nll(ens_log_prob, flat_test), "single_order_nll": single,
@@ -165,6 +172,7 @@ def main(argv=None):
     # MADE
     p.add_argument("--orderings", type=int, default=1)
     p.add_argument("--raster", action="store_true")
+    p.add_argument("--independent", action="store_true", help="MADE: K separate models, not shared weights")
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--layers", type=int, default=1)
     # PixelCNN
