@@ -69,14 +69,16 @@ class DCCritic(nn.Module):
 
 
 class SmallGenerator(nn.Module):
-    """The committed notebook's generator (no batch norm)."""
+    """The committed notebook's generator (bn=False), optionally with batch norm before each ReLU."""
 
-    def __init__(self, latent_dim=32, width=32):
+    def __init__(self, latent_dim=32, width=32, bn=False):
         super().__init__()
         self.latent_dim, self.width = latent_dim, width
-        self.fc = nn.Sequential(nn.Linear(latent_dim, 2 * width * 7 * 7), nn.ReLU())
+        norm = (lambda c: nn.BatchNorm2d(c)) if bn else (lambda c: nn.Identity())
+        self.fc = nn.Linear(latent_dim, 2 * width * 7 * 7)
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(),
+            norm(2 * width), nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), norm(width), nn.ReLU(),
             nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid(),
         )
 
@@ -85,15 +87,17 @@ class SmallGenerator(nn.Module):
 
 
 class SmallCritic(nn.Module):
-    def __init__(self, width=32, centre=False):
+    """The committed notebook's critic (centre=False, extra=False); extra adds a 3x3 conv at 7x7."""
+
+    def __init__(self, width=32, centre=False, extra=False):
         super().__init__()
         self.centre = centre
         sn = gan.spectral_norm
-        self.net = nn.Sequential(
-            sn(nn.Conv2d(1, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1),
-            sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1),
-            nn.Flatten(), sn(nn.Linear(2 * width * 7 * 7, 1)),
-        )
+        layers = [sn(nn.Conv2d(1, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1),
+                  sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1)]
+        if extra:
+            layers += [sn(nn.Conv2d(2 * width, 2 * width, 3, padding=1)), nn.LeakyReLU(0.1)]
+        self.net = nn.Sequential(*layers, nn.Flatten(), sn(nn.Linear(2 * width * 7 * 7, 1)))
 
     def forward(self, x):
         if self.centre:
@@ -113,6 +117,7 @@ def main(argv=None):
     p.add_argument("--latent", type=int, default=64)
     p.add_argument("--arch", default="dc", choices=["dc", "small"])
     p.add_argument("--gen-bn", action="store_true")
+    p.add_argument("--critic-extra", action="store_true")
     p.add_argument("--no-centre", action="store_true")
     p.add_argument("--loss", default="hinge")
     p.add_argument("--seed", type=int, default=0)
@@ -128,8 +133,8 @@ def main(argv=None):
         g = DCGenerator(a.latent, a.width, bn=a.gen_bn)
         c = DCCritic(a.width, centre=not a.no_centre)
     else:
-        g = SmallGenerator(a.latent, a.width)
-        c = SmallCritic(a.width, centre=not a.no_centre)
+        g = SmallGenerator(a.latent, a.width, bn=a.gen_bn)
+        c = SmallCritic(a.width, centre=not a.no_centre, extra=a.critic_extra)
     sample = lambda n: x_train[torch.randint(len(x_train), (n,))][:, None]  # (n, 1, 28, 28)
     betas = tuple(float(b) for b in a.betas.split(","))
 
