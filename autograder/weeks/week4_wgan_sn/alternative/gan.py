@@ -1,7 +1,7 @@
 """Week 4, alternative correct implementation: WGAN with spectral normalization.
 
-A second, independent implementation of the graded functions of `gan.py` (contract:
-`spec/week4.md`). It is written differently from the reference where the contract leaves room:
+A second, independent implementation of the graded functions of `gan.py` (contract: the docstrings
+of the reference, `solutions/week4_wgan_sn/gan.py`). It is written differently from the reference where the contract leaves room:
 
 - power iteration and σ = uᵀ W v are computed in float64 and cast back to the weight's dtype;
 - the initial v is drawn in float64 (a different draw from torch's, which draws u then v);
@@ -254,7 +254,7 @@ def train_wgan(
 
 
 def mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float) -> tuple[int, float, float]:
-    """Mode coverage of Srivastava et al. (2017), VEEGAN, Section 5.
+    """Mode coverage of Srivastava et al. (2017), VEEGAN, Section 5, and PacGAN's reverse KL (Lin et al., 2018).
 
     samples: (N, D) float, centers: (K, D) float. A sample is of high quality when its nearest centre
     is strictly closer than 3·std; a mode is covered when it is the nearest centre of a high-quality
