@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "training_tests",
                    help="OUT.json (merged) and OUT.md are written")
     p.add_argument("--smoke", action="store_true", help="one seed of the reference, into build/ (CI)")
+    p.add_argument("--descending", action="store_true",
+                   help="missing seeds from the last down (a second sweep beside one that goes up)")
 
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out if args.out != ROOT / "bench" / "training_tests" else ROOT / "build" / "training_tests_smoke"
             return training_seeds.main(1, args.tests, ["reference"], 1, args.max_minutes, out, smoke=True)
         return training_seeds.main(args.num_seeds, args.tests, args.implementations, args.workers,
-                                   args.max_minutes, args.out)
+                                   args.max_minutes, args.out, descending=args.descending)
     if args.command == "bench":
         from autograder import bench
 

@@ -260,7 +260,7 @@ def render(store: dict, rows: list[dict]) -> str:
 # ---------------------------------------------------------------------------------------------
 # The sweep
 # ---------------------------------------------------------------------------------------------
-def _jobs(store: dict, tests, num_seeds: int, labels) -> list[tuple]:
+def _jobs(store: dict, tests, num_seeds: int, labels, descending: bool = False) -> list[tuple]:
     """Missing (week, test, label, seed), cheapest tests first, seeds interleaved across tests."""
     def cost(test_id: str) -> float:
         cpu = [r["cpu_s"] for label in labels for r in store["runs"].get(_key(test_id, label), {}).values()]
@@ -274,11 +274,13 @@ def _jobs(store: dict, tests, num_seeds: int, labels) -> list[tuple]:
                     jobs.append((cost(test.id), seed, week.folder, test.id, label))
     # Within a block of 10 seeds, cheap tests first; the blocks in seed order.
     jobs.sort(key=lambda j: (j[1] // 10, j[0], j[1]))
+    if descending:  # a second sweep of the same tests, from the other end: the two meet without overlap
+        jobs.sort(key=lambda j: (-j[1], j[0]))
     return [j[1:] for j in jobs]
 
 
 def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_minutes: float | None,
-         out: Path, smoke: bool = False) -> int:
+         out: Path, smoke: bool = False, descending: bool = False) -> int:
     tests = training_tests(patterns)
     if not tests:
         print("no training test matches", file=sys.stderr)
@@ -286,7 +288,7 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
     labels = [label for label in labels if label in IMPLEMENTATIONS or label.startswith("mutant:")]
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
     store = load_store(json_path)
-    jobs = _jobs(store, tests, num_seeds, labels)
+    jobs = _jobs(store, tests, num_seeds, labels, descending)
     started, cpu_total, count = time.monotonic(), 0.0, 0
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     print(f"{len(jobs)} runs to do ({len(tests)} tests, seeds 0..{num_seeds - 1}, {', '.join(labels)})", flush=True)
@@ -302,6 +304,8 @@ def main(num_seeds: int, patterns: list[str] | None, labels, workers: int, max_m
         while queue or pending:
             while queue and len(pending) < workers and time.monotonic() < deadline:
                 seed, week_folder, test_id, label = queue.pop(0)
+                if str(seed) in load_store(json_path)["runs"].get(_key(test_id, label), {}):
+                    continue  # another sweep (from the other end) ran it meanwhile
                 pending.add(pool.submit(run_one, week_folder, test_id, label, seed))
             if not pending:
                 break
