@@ -683,11 +683,19 @@ RING_STD = 0.02
 RING_RUN = dict(num_steps=800, critic_steps=5, lr=1e-3, loss="hinge", batch_size=128)
 RING_HIDDEN = 64
 RING_SAMPLES = 20_000
-# High-quality fraction threshold (VEEGAN's: within 3 std of a mode), from the spread measured by
-# `make training-seeds` (bench/training_tests.md, statistic hq; 20,000 samples per run): see RING_MIN_HQ's
-# derivation there and the mutant gan_smeared_output (week 4 mutants), a generator that covers every
-# mode with samples smeared by N(0, 0.1²) and must fall below it.
-RING_MIN_HQ = 0.005
+# Sample quality. VEEGAN's high-quality fraction (within 3 std = 0.06 of a mode) cannot tell a correct
+# 800-step run from a smeared generator: over the seeds of bench/training_tests.md (statistic hq) the
+# alternative's fraction went as low as 0.28% (the reference's 1.5% to 17%), while a generator whose every
+# output carries N(0, I) noise reaches at most 0.312% wherever it puts its points (the sup over the plane of
+# the sum over the 8 modes of noncentral chi-square cdfs, computed with scipy). So the hq fraction is
+# reported and the quality bound is on the median distance of the samples to the nearest mode instead:
+# correct runs gave 0.15 to 0.39 (statistic median_distance), while with N(0, σ² I) on every output the
+# median is at least 0.78 for σ = 1 and 0.68 for σ = 0.7, wherever G puts its points (the median of a
+# mixture is at least its components' smallest; for one point y the infimum over y, by Monte Carlo with
+# 200,000 draws on a grid of y, sampling error < 0.01). RING_MAX_MEDIAN_DISTANCE lies between; the mutant
+# gan_smeared_output (week 4 mutants, σ = 1) falls above it. A median of 20,000 samples is within 0.01 of
+# the distribution's (DKW, see below), far less than the margins.
+RING_MAX_MEDIAN_DISTANCE = 0.55
 RING_MIN_MODES = 7
 # Models that ignore their weights fail:
 # * the ring is rotated by a random angle in [0.1, 0.9] × 45° in every run (the data are drawn in the
@@ -741,7 +749,7 @@ def ref_mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float):
                            "gan.hinge_generator_loss"], timeout=RING_ATTEMPTS * 120, slow=True)
 @training.attempts(RING_ATTEMPTS)
 def train_wgan_covers_the_ring(sub, ref):
-    """A seeded 800-step WGAN-SN (hinge) run on a rotated ring covers at least 7 of 8 modes with high-quality samples."""
+    """A seeded 800-step WGAN-SN (hinge) run on a turned ring covers 7 of 8 modes, half its samples within 0.55 of one."""
     centers = _rotated_ring()
     generator = sub.gan.Generator(latent_dim=2, hidden_dim=RING_HIDDEN)
     critic = sub.gan.Critic(hidden_dim=RING_HIDDEN, spectral=True)
@@ -756,13 +764,15 @@ def train_wgan_covers_the_ring(sub, ref):
     sub.gan.train_wgan(generator, critic, sampler, **RING_RUN)
     samples = _ring_samples(sub, generator, "the generator's samples")
     modes, hq, kl = ref_mode_coverage(samples, centers, RING_STD)
-    training.record(modes=modes, hq=hq, mode_kl=kl, median_distance=_median_distance(samples, centers))
-    check.true(modes >= RING_MIN_MODES and hq > RING_MIN_HQ,
+    median = _median_distance(samples, centers)
+    training.record(modes=modes, hq=hq, mode_kl=kl, median_distance=median)
+    check.true(modes >= RING_MIN_MODES and median <= RING_MAX_MEDIAN_DISTANCE,
                f"after {RING_RUN['num_steps']} generator steps (critic_steps={RING_RUN['critic_steps']}, "
                f"lr={RING_RUN['lr']}, hinge loss, hidden_dim={RING_HIDDEN}, batch {RING_RUN['batch_size']}), your "
-               f"GAN should cover at least {RING_MIN_MODES} of the 8 ring modes with more than "
-               f"{100 * RING_MIN_HQ:.1f}% of its samples within 3 std of a mode; it covered {modes} modes with "
-               f"{100 * hq:.2f}% high quality (mode_kl {kl:.2f})")
+               f"GAN should cover at least {RING_MIN_MODES} of the 8 ring modes (a mode is covered by a sample within "
+               f"3 std of it), with half of its samples within {RING_MAX_MEDIAN_DISTANCE} of a mode; it covered "
+               f"{modes} modes, its median distance to the nearest mode is {median:.2f} ({100 * hq:.2f}% of the "
+               f"samples within 3 std of a mode, mode_kl {kl:.2f})")
     sub.call_fixture("perturb_parameters", generator, RING_NOISE)
     moved = _ring_samples(sub, generator, "the generator's samples after parameter noise")
     move = _median_distance(moved, centers) - _median_distance(samples, centers)
