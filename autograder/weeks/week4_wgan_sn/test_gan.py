@@ -692,16 +692,21 @@ RING_SAMPLES = 20_000
 # correct runs gave 0.15 to 0.39 (statistic median_distance), while with N(0, σ² I) on every output the
 # median is at least 0.78 for σ = 1 and 0.68 for σ = 0.7, wherever G puts its points (the median of a
 # mixture is at least its components' smallest; for one point y the infimum over y, by Monte Carlo with
-# 200,000 draws on a grid of y, sampling error < 0.01). RING_MAX_MEDIAN_DISTANCE lies between; the mutant
+# 200,000 draws on a grid of y, sampling error < 0.01). RING_MAX_MEDIAN_DISTANCE lies between (and below the
+# 0.626 of the usual ring's modes, see below); the mutant
 # gan_smeared_output (week 4 mutants, σ = 1) falls above it. A median of 20,000 samples is within 0.01 of
 # the distribution's (DKW, see below), far less than the margins.
-RING_MAX_MEDIAN_DISTANCE = 0.55
+RING_MAX_MEDIAN_DISTANCE = 0.5
 RING_MIN_MODES = 7
 # Models that ignore their weights fail:
-# * the ring is rotated by a random angle in [0.1, 0.9] × 45° in every run (the data are drawn in the
-#   grader's fixture from the rotated centres, and the samples judged against them): a generator that
-#   emits the 8 modes of the usual ring, or a train_wgan that loads weights fitted beforehand, puts its
-#   samples at least 2·2·sin(0.05·45°) = 0.157 = 7.9 std from every rotated mode (high quality is 3 std);
+# * the ring is turned by a random angle in [0.4, 0.6] × 45° in every run (the data are drawn in the
+#   grader's fixture from the turned centres, and the samples judged against them): every mode of the
+#   usual ring is then at least 2·2·sin(0.2·45°) = 0.626 from every turned mode, so a generator that emits
+#   the usual 8 modes, or a train_wgan that loads weights fitted beforehand to the usual ring, has a median
+#   distance to the nearest turned mode above RING_MAX_MEDIAN_DISTANCE (a wider range would let such
+#   weights pass: at 4.5° the usual modes are only 0.157 from the turned ones). The first runs of the sweep
+#   used [0.1, 0.9] × 45° (marked in bench/training_tests.json); a turn of the data changes the run only
+#   through the networks' initialisations, which are nearly isotropic;
 # * before training, at most RING_MAX_ON_RING_UNTRAINED of the generator's samples may lie within 3 std of
 #   the circle of radius 2 (whatever the rotation): an untrained MLP's outputs sit near its last bias,
 #   within about 0.5 of the origin (measured: on_ring_untrained in bench/training_tests.md);
@@ -721,8 +726,8 @@ RING_ATTEMPTS = 4
 
 
 def _rotated_ring() -> torch.Tensor:
-    """(8, 2) the ring rotated by a random angle in [0.1, 0.9] × 2π/8 (torch's global stream)."""
-    angle = (0.1 + 0.8 * float(torch.rand(()))) * 2 * math.pi / 8
+    """(8, 2) the ring turned by a random angle in [0.4, 0.6] × 2π/8 (torch's global stream)."""
+    angle = (0.4 + 0.2 * float(torch.rand(()))) * 2 * math.pi / 8
     c, s = math.cos(angle), math.sin(angle)
     return RING @ torch.tensor([[c, s], [-s, c]], dtype=F64)  # (8, 2): rows rotated by +angle
 
@@ -749,7 +754,7 @@ def ref_mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float):
                            "gan.hinge_generator_loss"], timeout=RING_ATTEMPTS * 120, slow=True)
 @training.attempts(RING_ATTEMPTS)
 def train_wgan_covers_the_ring(sub, ref):
-    """A seeded 800-step WGAN-SN (hinge) run on a turned ring covers 7 of 8 modes, half its samples within 0.55 of one."""
+    """A seeded 800-step WGAN-SN (hinge) run on a turned ring covers 7 of 8 modes, half its samples within 0.5 of one."""
     centers = _rotated_ring()
     generator = sub.gan.Generator(latent_dim=2, hidden_dim=RING_HIDDEN)
     critic = sub.gan.Critic(hidden_dim=RING_HIDDEN, spectral=True)
