@@ -137,7 +137,7 @@ seeds: $(DATA_STAMP) ## Reference and alternative keep full marks under 20 seeds
 SEEDS ?= 200
 training-seeds: $(DATA_STAMP) ## Failure rates of the training tests (bench/training_tests.md), resumable
 	$(PY) -m autograder training-seeds $(if $(SMOKE),--smoke,--num-seeds $(SEEDS)) \
-	  $(if $(TESTS),--tests $(TESTS),) $(if $(MINUTES),--max-minutes $(MINUTES),)
+	  $(if $(TESTS),--tests $(foreach t,$(TESTS),'$(t)'),) $(if $(MINUTES),--max-minutes $(MINUTES),)
 
 bench: $(DATA_STAMP) ## Timings and reference results
 	$(PY) -m autograder bench --out bench
