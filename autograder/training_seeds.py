@@ -238,6 +238,10 @@ def render(store: dict, rows: list[dict]) -> str:
         lines += ["", "## Mutants (these runs should fail)", "",
                   "| test | mutant | seeds run | runs failed |", "|---|---|---|---|"]
         lines += [f"| {r['test']} | {r['implementation'][7:]} | {r['seeds']} | {r['failures']} |" for r in mutant_rows]
+    notes = sorted({f"{key.split('|')[0]}: {r['note']}" for key, runs in store["runs"].items()
+                    for r in runs.values() if r.get("note")})
+    if notes:
+        lines += ["", "Notes on some runs (field `note` in the JSON): " + "; ".join(notes) + "."]
     lines += ["", "## Judged statistics (min, median, max over the seeds run)", ""]
     for r in rows:
         if not r["stats"]:

@@ -680,33 +680,34 @@ def train_wgan_defaults(sub, ref):
 
 # --- the ring: train the student's own networks, judge their samples here -------------------------
 RING_STD = 0.02
-RING_RUN = dict(num_steps=800, critic_steps=5, lr=1e-3, loss="hinge", batch_size=128)
+RING_RUN = dict(num_steps=800, critic_steps=5, lr=2e-4, loss="hinge", batch_size=128)
 RING_HIDDEN = 64
 RING_SAMPLES = 20_000
 # Sample quality. VEEGAN's high-quality fraction (within 3 std = 0.06 of a mode) cannot tell a correct
-# 800-step run from a smeared generator: over the seeds of bench/training_tests.md (statistic hq) the
-# alternative's fraction went as low as 0.28% (the reference's 1.5% to 17%), while a generator whose every
-# output carries N(0, I) noise reaches at most 0.312% wherever it puts its points (the sup over the plane of
-# the sum over the 8 modes of noncentral chi-square cdfs, computed with scipy). So the hq fraction is
-# reported and the quality bound is on the median distance of the samples to the nearest mode instead:
-# correct runs gave 0.15 to 0.39 (statistic median_distance), while with N(0, σ² I) on every output the
-# median is at least 0.78 for σ = 1 and 0.68 for σ = 0.7, wherever G puts its points (the median of a
-# mixture is at least its components' smallest; for one point y the infimum over y, by Monte Carlo with
-# 200,000 draws on a grid of y, sampling error < 0.01). RING_MAX_MEDIAN_DISTANCE lies between (and below the
-# 0.626 of the usual ring's modes, see below); the mutant
-# gan_smeared_output (week 4 mutants, σ = 1) falls above it. A median of 20,000 samples is within 0.01 of
-# the distribution's (DKW, see below), far less than the margins.
-RING_MAX_MEDIAN_DISTANCE = 0.5
+# 800-step run from a smeared generator: the alternative's fraction went down to 0.44% over 50 seeds of this
+# run (2026-11-26, 5,000 samples; 0.28% in 7 runs at lr 1e-3, bench/training_tests_ring_lr1e-3.json), while
+# a generator whose every output carries N(0, I) noise reaches up to 0.312% wherever it puts its points (the
+# sup over the plane of the sum over the 8 modes of noncentral chi-square cdfs, computed with scipy). So the
+# 3-std fraction only gates nothing-near-a-mode (RING_MIN_HQ, as before), and the smear is bounded on the
+# median distance of the samples to the nearest mode: with N(0, σ² I) on every output it is at least 0.78
+# for σ = 1 wherever G puts its points (the median of a mixture is at least its components' smallest; for
+# one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01); correct
+# runs of this recipe gave 0.39 to 0.51 (reference; the spread of both implementations: median_distance in
+# bench/training_tests.md). RING_MAX_MEDIAN_DISTANCE lies between; the mutant gan_smeared_output (week 4
+# mutants, σ = 1) falls above it. (lr 1e-3 gave medians of 0.15 to 0.39, but the alternative then covered
+# only 5 or 6 modes in 2 of 7 runs.) A median of 20,000 samples is within 0.01 of the distribution's (DKW).
+RING_MIN_HQ = 0.002
+RING_MAX_MEDIAN_DISTANCE = 0.7
 RING_MIN_MODES = 7
 # Models that ignore their weights fail:
 # * the ring is turned by a random angle in [0.4, 0.6] × 45° in every run (the data are drawn in the
 #   grader's fixture from the turned centres, and the samples judged against them): every mode of the
-#   usual ring is then at least 2·2·sin(0.2·45°) = 0.626 from every turned mode, so a generator that emits
-#   the usual 8 modes, or a train_wgan that loads weights fitted beforehand to the usual ring, has a median
-#   distance to the nearest turned mode above RING_MAX_MEDIAN_DISTANCE (a wider range would let such
-#   weights pass: at 4.5° the usual modes are only 0.157 from the turned ones). The first runs of the sweep
-#   used [0.1, 0.9] × 45° (marked in bench/training_tests.json); a turn of the data changes the run only
-#   through the networks' initialisations, which are nearly isotropic;
+#   usual ring is then at least 2·2·sin(0.2·45°) = 0.626 = 31 std from every turned mode, so a generator
+#   that emits the usual 8 modes, or a train_wgan that loads weights fitted beforehand to the usual ring,
+#   covers none of the turned modes (a wider range would let such weights pass: at 4.5° the usual modes
+#   are only 0.157 from the turned ones). The runs of the sweep at lr 1e-3 (kept apart) used
+#   [0.1, 0.9] × 45° at first; a turn of the data changes the run only through the networks'
+#   initialisations, which are nearly isotropic;
 # * before training, at most RING_MAX_ON_RING_UNTRAINED of the generator's samples may lie within 3 std of
 #   the circle of radius 2 (whatever the rotation): an untrained MLP's outputs sit near its last bias,
 #   within about 0.5 of the origin (measured: on_ring_untrained in bench/training_tests.md);
@@ -754,7 +755,7 @@ def ref_mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float):
                            "gan.hinge_generator_loss"], timeout=RING_ATTEMPTS * 120, slow=True)
 @training.attempts(RING_ATTEMPTS)
 def train_wgan_covers_the_ring(sub, ref):
-    """A seeded 800-step WGAN-SN (hinge) run on a turned ring covers 7 of 8 modes, half its samples within 0.5 of one."""
+    """A seeded 800-step WGAN-SN (hinge) run on a turned ring covers 7 of 8 modes, half its samples within 0.7 of one."""
     centers = _rotated_ring()
     generator = sub.gan.Generator(latent_dim=2, hidden_dim=RING_HIDDEN)
     critic = sub.gan.Critic(hidden_dim=RING_HIDDEN, spectral=True)
@@ -771,11 +772,12 @@ def train_wgan_covers_the_ring(sub, ref):
     modes, hq, kl = ref_mode_coverage(samples, centers, RING_STD)
     median = _median_distance(samples, centers)
     training.record(modes=modes, hq=hq, mode_kl=kl, median_distance=median)
-    check.true(modes >= RING_MIN_MODES and median <= RING_MAX_MEDIAN_DISTANCE,
+    check.true(modes >= RING_MIN_MODES and hq > RING_MIN_HQ and median <= RING_MAX_MEDIAN_DISTANCE,
                f"after {RING_RUN['num_steps']} generator steps (critic_steps={RING_RUN['critic_steps']}, "
                f"lr={RING_RUN['lr']}, hinge loss, hidden_dim={RING_HIDDEN}, batch {RING_RUN['batch_size']}), your "
                f"GAN should cover at least {RING_MIN_MODES} of the 8 ring modes (a mode is covered by a sample within "
-               f"3 std of it), with half of its samples within {RING_MAX_MEDIAN_DISTANCE} of a mode; it covered "
+               f"3 std of it), with more than {100 * RING_MIN_HQ:.1f}% of its samples within 3 std of a mode and half "
+               f"of them within {RING_MAX_MEDIAN_DISTANCE} of one; it covered "
                f"{modes} modes, its median distance to the nearest mode is {median:.2f} ({100 * hq:.2f}% of the "
                f"samples within 3 std of a mode, mode_kl {kl:.2f})")
     sub.call_fixture("perturb_parameters", generator, RING_NOISE)
