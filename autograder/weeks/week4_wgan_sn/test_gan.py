@@ -721,9 +721,15 @@ RING_MIN_MODES = 7
 RING_MAX_ON_RING_UNTRAINED = 0.05
 RING_NOISE = 0.5
 RING_MIN_MOVE = 0.3
-# Attempts: p_u^RING_ATTEMPTS <= 1e-6 with p_u the Clopper-Pearson 95% upper bound of the per-run failure
-# rate measured in bench/training_tests.md (checked by tests/engine/test_training_seeds.py).
-RING_ATTEMPTS = 4
+# Attempts (PROVISIONAL, see bench/training_tests.md): the earlier 50-seed study of this recipe (2026-11-26,
+# one run each) saw fewer than 7 modes in 0 of 50 reference runs and 1 of 50 alternative runs, and a
+# high-quality fraction of at least 0.44%, twice RING_MIN_HQ; with 1 failure in 50 the Clopper-Pearson 95%
+# upper bound of the per-run rate is 0.106, and 7 independent runs all fail with probability at most
+# 0.106^7 = 1.6e-7 <= 1e-6. The median-distance bound is newer: the sweep (make training-seeds TESTS='gan.*')
+# has fewer than the 10 seeds per implementation that tests/engine/test_training_seeds.py needs to recheck
+# the bound (it reports an expected failure until then). A correct submission pays one run (about 30 s of
+# CPU) in the common case, a broken one all 7 (about 210 s).
+RING_ATTEMPTS = 7
 
 
 def _rotated_ring() -> torch.Tensor:
