@@ -691,11 +691,12 @@ RING_SAMPLES = 20_000
 # 3-std fraction only gates nothing-near-a-mode (RING_MIN_HQ, as before), and the smear is bounded on the
 # median distance of the samples to the nearest mode: with N(0, σ² I) on every output it is at least 0.78
 # for σ = 1 wherever G puts its points (the median of a mixture is at least its components' smallest; for
-# one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01); correct
-# runs of this recipe gave 0.39 to 0.51 (reference; the spread of both implementations: median_distance in
-# bench/training_tests.md). RING_MAX_MEDIAN_DISTANCE lies between; the mutant gan_smeared_output (week 4
-# mutants, σ = 1) falls above it. (lr 1e-3 gave medians of 0.15 to 0.39, but the alternative then covered
-# only 5 or 6 modes in 2 of 7 runs.) A median of 20,000 samples is within 0.01 of the distribution's (DKW).
+# one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01; one run of
+# the mutant gan_smeared_output, σ = 1, gave 0.82); correct runs of this recipe gave 0.39 to 0.51
+# (reference) and 0.52 to 0.57 (alternative), in the few seeds run so far (median_distance in
+# bench/training_tests.md). RING_MAX_MEDIAN_DISTANCE lies between. (lr 1e-3 gave medians of 0.15 to 0.39,
+# but the alternative then covered only 5 or 6 modes in 2 of 7 runs.) The empirical CDF of 20,000 distances
+# is within 0.023 of the true one except with probability 1.3e-9 (DKW), small against these margins.
 RING_MIN_HQ = 0.002
 RING_MAX_MEDIAN_DISTANCE = 0.7
 RING_MIN_MODES = 7
