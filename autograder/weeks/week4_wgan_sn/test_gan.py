@@ -693,7 +693,7 @@ RING_SAMPLES = 20_000
 # for σ = 1 wherever G puts its points (the median of a mixture is at least its components' smallest; for
 # one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01; one run of
 # the mutant gan_smeared_output, σ = 1, gave 0.82); correct runs of this recipe gave 0.39 to 0.51
-# (reference) and 0.52 to 0.57 (alternative), in the few seeds run so far (median_distance in
+# (reference) and 0.48 to 0.57 (alternative), in the few seeds run so far (median_distance in
 # bench/training_tests.md). RING_MAX_MEDIAN_DISTANCE lies between. (lr 1e-3 gave medians of 0.15 to 0.39,
 # but the alternative then covered only 5 or 6 modes in 2 of 7 runs.) The empirical CDF of 20,000 distances
 # is within 0.023 of the true one except with probability 1.3e-9 (DKW), small against these margins.
