@@ -150,7 +150,9 @@ def _exception_name(name: str) -> str:
     """A built-in exception's name as it is; a class of the student's own is not named (its name is
     text the student's code controls)."""
     builtin = getattr(builtins, name, None)
-    return name if isinstance(builtin, type) and issubclass(builtin, BaseException) else "an exception of its own class"
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return name
+    return "an exception of its own class"
 
 
 def _last_line(tb: str) -> str:

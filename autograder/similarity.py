@@ -86,8 +86,9 @@ def compare(sources: dict[str, dict[str, str]], week) -> list[Pair]:
                 over_a += float(share_a) * fa.token_coverage
                 over_b += float(share_b) * fb.token_coverage
                 slices[f] = (sa, sb)
-        pairs.append(Pair(a, b, float(over_a / cover_a) if cover_a else 0.0, float(over_b / cover_b) if cover_b else 0.0,
-                          round(over_a), slices))
+        sim_a = float(over_a / cover_a) if cover_a else 0.0
+        sim_b = float(over_b / cover_b) if cover_b else 0.0
+        pairs.append(Pair(a, b, sim_a, sim_b, round(over_a), slices))
     pairs.sort(key=lambda p: p.key, reverse=True)
     return pairs
 

@@ -40,19 +40,22 @@ class _Audit:
         self.events: list[tuple[str, str]] = []
 
     def __call__(self, event: str, args) -> None:
-        if not self.active or len(self.events) > 200:
+        if not self.active or len(self.events) >= 20:  # the events of the current test, distinct, at most 20
             return
+        found = None
         if event == "open" and args and isinstance(args[0], (str, bytes)):
             path = os.fsdecode(args[0])
             if path.startswith(("/dev/", "/proc/", "/sys/", "/etc/", "/usr/")):
                 return
             real = os.path.realpath(path) + os.sep
             if not real.startswith(self.allowed):
-                self.events.append(("file", path))
+                found = ("file", path)
         elif event in ("socket.connect", "socket.getaddrinfo", "socket.bind"):
-            self.events.append(("network", f"{event} {args[1] if len(args) > 1 else ''}"[:200]))
+            found = ("network", f"{event} {args[1] if len(args) > 1 else ''}"[:200])
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
-            self.events.append(("process", event))
+            found = ("process", event)
+        if found and found not in self.events:
+            self.events.append(found)
 
 
 def run(modules: list, disabled: dict, root: str | None = None) -> dict:
@@ -91,10 +94,8 @@ def run(modules: list, disabled: dict, root: str | None = None) -> dict:
     records = []
 
     class Collect:
-        start = 0
-
         def pytest_runtest_setup(self, item):
-            self.start = len(audit.events)
+            audit.events = []
             audit.active = True
 
         def pytest_runtest_teardown(self, item):
@@ -106,7 +107,7 @@ def run(modules: list, disabled: dict, root: str | None = None) -> dict:
                 records.append({"test": test, "file": path.rsplit("/", 1)[-1], "when": report.when,
                                 "outcome": report.outcome, "duration": float(report.duration),
                                 "error": (report.longreprtext or "")[-1500:] if report.outcome != "passed" else "",
-                                "events": [list(e) for e in audit.events[self.start:]][:5]})
+                                "events": [list(e) for e in audit.events[:5]]})
 
     started = time.monotonic()
     status = pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", root, "-o", "addopts=",

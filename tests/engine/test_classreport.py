@@ -177,3 +177,30 @@ def test_report_of_graded_examples_and_mutants(graded):
         rows = list(csv.DictReader(f))
     assert [r["test"] for r in rows] == list(rep)
     assert "density.categorical_nll" in (folder / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_grader_message_holds_no_text_of_the_student_code(tmp_path):
+    """results.json's extra_data.message drops what the submission controls: its exception message, the name
+    of its own exception class, its import error; `output` still has them where the visibility allows."""
+    folder = tmp_path / "leaky"
+    folder.mkdir()
+    for f in WEEK.graded_files:
+        shutil.copy(WEEK.solution_dir / f, folder / f)
+    with open(folder / "density.py", "a") as f:
+        f.write("\n\nclass SECRET_CLASS_NAME(Exception):\n    pass\n\n\n"
+                "def categorical_nll(logits, x):\n    raise SECRET_CLASS_NAME('SECRET_MESSAGE')\n")
+    with open(folder / "metrics.py", "a") as f:
+        f.write("\nraise ImportError('SECRET_IMPORT_ERROR')\n")
+    out = tmp_path / "out"
+    batch.grade_many(WEEK, [folder], out, progress=False,
+                     only=["density.categorical_nll*", "metrics.frechet_distance_identities"])
+    tests = json.loads((out / "leaky" / "results.json").read_text())["tests"]
+    outputs = "\n".join(t["output"] for t in tests)
+    assert "SECRET_MESSAGE" in outputs and "SECRET_IMPORT_ERROR" in outputs  # the leak was there to drop
+    messages = {t["number"]: t["extra_data"]["message"] for t in tests}
+    assert not any("SECRET" in m for m in messages.values()), messages
+    assert messages["metrics.frechet_distance_identities"] == "metrics.py could not be imported"
+    assert all(m == "density.categorical_nll() raised an exception of its own class"
+               for tid, m in messages.items() if tid.startswith("density.categorical_nll")), messages
+    assert sorted(p.name for p in (out / "leaky" / "code").iterdir()) == sorted(WEEK.graded_files)
