@@ -196,8 +196,10 @@ def report(week: str, graded: tuple[str, ...], week_dir: Path, boxed: dict | Non
         elif r["events"]:  # passed, but touched what grading hides (found by the audit hook)
             kinds = sorted({e[0] for e in r["events"]})
             detail = "; ".join(f"{k} {v}" for k, v in r["events"][:2])
-            problems.append(f"{where}: {' and '.join(kinds)} access ({detail[:200]}): grading has no such "
-                            "file or network")
+            hidden = {"file": "that file is not there when grading", "network": "grading has no network",
+                      "process": "grading limits processes"}
+            problems.append(f"{where}: {' and '.join(kinds)} access ({detail[:200]}): "
+                            f"{'; '.join(hidden.get(k, k) for k in kinds)}")
         if r["outcome"] == "passed" and r["duration"] > SHORTEST_HIDDEN_LIMIT_S:
             problems.append(f"{where}: took {r['duration']:.0f} s; hidden tests have limits from "
                             f"{SHORTEST_HIDDEN_LIMIT_S} s: a timeout risk")
