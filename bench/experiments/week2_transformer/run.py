@@ -42,7 +42,7 @@ class Config:
     num_heads: int = 4         # H (head_dim 16)
     num_layers: int = 2        # blocks
     batch_size: int = 64       # windows per step
-    steps: int = 4000          # Adam steps
+    steps: int = 2500          # Adam steps
     lr: float = 3e-3           # peak learning rate, cosine decay to 0 after a linear warm-up
     warmup: int = 200          # warm-up steps
     grad_clip: float = 1.0     # maximum global gradient norm
@@ -163,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _span(values: list[float]) -> str:
+    low, high = f"{min(values):.0f}", f"{max(values):.0f}"
+    return low if low == high else f"{low} to {high}"
+
+
 def report(config: Config, rows: dict, results: list, bits: np.ndarray, sd: float) -> str:
     params = sum(p.numel() for p in CharTransformer(VOCAB_SIZE, config.context_length, config.embed_dim,
                                                     config.num_heads, config.num_layers).parameters())
@@ -171,9 +176,11 @@ def report(config: Config, rows: dict, results: list, bits: np.ndarray, sd: floa
     lines = [
         "# Week 2: the character transformer on the census names",
         "",
+        "Command: `.venv/bin/python bench/experiments/week2_transformer/run.py " + " ".join(sys.argv[1:]) + "`.",
+        "",
         f"Written by `bench/experiments/week2_transformer/run.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"{platform.machine()} CPU, torch {torch.__version__} with 1 thread. Training per seed took "
-        f"{min(cpu):.0f} to {max(cpu):.0f} s of CPU time ({min(wall):.0f} to {max(wall):.0f} s of wall time on a "
+        f"{platform.machine()} CPU, torch {torch.__version__} with 1 thread per seed (`--jobs` runs seeds side by "
+        f"side). Training and scoring one seed took {_span(cpu)} s of CPU time ({_span(wall)} s of wall time on a "
         "shared machine: the wall time is inflated by the load).",
         "",
         f"Data: `data/names.py`, {len(load_names('train')):,} training names (the stream of their letters and "
