@@ -81,7 +81,7 @@ class DiffusionSchedule:
         alphas: α_t = 1 − β_t.
         alpha_bars: ᾱ_t = ∏_{s<=t} α_s.
         alpha_bars_prev: ᾱ_{t−1}, with ᾱ_{−1} = 1.
-        posterior_variance: β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t (DDPM Eq. 7); β̃_0 = 0.
+        posterior_variance: β̃_t, the variance of q(x_{t−1} | x_t, x_0) (DDPM Eq. 7); β̃_0 = 0.
         num_steps: T.
     """
 
