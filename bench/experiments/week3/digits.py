@@ -80,6 +80,40 @@ class ClipX0:
         return (x - math.sqrt(a) * x0) / math.sqrt(1 - a)
 
 
+class QuantizeX0:
+    """ε̂ replaced by the ε of x̂0 rounded to the 17 levels 2k/16 − 1 at the timesteps where the noise in
+    x0's units, √((1 − ᾱ_t)/ᾱ_t), is below `max_noise` (there the exact posterior of x0 sits on one level)."""
+
+    def __init__(self, model, schedule, max_noise=0.0625):
+        self.model, self.schedule, self.max_noise = model, schedule, max_noise
+
+    def __call__(self, x, t):
+        eps = self.model(x, t)
+        a = float(self.schedule.alpha_bars[int(t[0])])
+        if math.sqrt((1 - a) / a) >= self.max_noise:
+            return eps
+        x0 = (((predict_x0(self.schedule, x, t, eps).clamp(-1, 1) + 1) * 8).round() / 8 - 1)
+        return (x - math.sqrt(a) * x0) / math.sqrt(1 - a)
+
+
+@torch.no_grad()
+def hybrid(model, schedule, shape, switch, first="ancestral"):
+    """Ancestral steps (p_sample) for t >= switch and DDIM steps (Eq. 12, σ = 0, every timestep) below it,
+    or the reverse order with first="ddim"; returns x_0 (the last DDIM step returns x̂0)."""
+    from diffusion import p_sample
+    x = torch.randn(tuple(shape))
+    for t in reversed(range(schedule.num_steps)):
+        if (t >= switch) == (first == "ancestral"):
+            x = p_sample(model, schedule, x, t)
+        else:
+            tb = torch.full((shape[0],), t, dtype=torch.long)
+            eps = model(x, tb)
+            x0 = predict_x0(schedule, x, tb, eps)
+            a_prev = float(schedule.alpha_bars_prev[t])
+            x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+    return x
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--part", default="exact")
@@ -90,6 +124,11 @@ def main():
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--max-freq", type=float, default=1000.0)
+    p.add_argument("--dequantize", action="store_true",
+                   help="train on levels + uniform noise of one level's width (the data's bins), fresh each batch")
+    p.add_argument("--save", default="")
+    p.add_argument("--load", default="")
+    p.add_argument("--samplers", default="DDPM-1000,DDPM-1000 clip,DDPM-1000 sigma2=beta,DDIM-1000,DDIM-1000 clip,DDIM-50,DDIM-50 clip")
     a = p.parse_args()
     torch.manual_seed(a.seed)
     digits_train, _ = load_digits8("train", flatten=True, levels=True)     # (1437, 64)
@@ -129,7 +168,17 @@ def main():
     elif a.part == "trained":
         net = TimeMLP(64, a.hidden, a.layers, time_scale=1 / T, max_freq=a.max_freq)
         clock = Clock()
-        losses = fit(lambda: diffusion_loss(net, schedule, batch_of(real, 128)), net.parameters(), a.steps, a.lr)
+
+        def draw():
+            x = batch_of(real, 128)                                         # (128, 64) on the levels 2k/16 - 1
+            return x + (torch.rand_like(x) - 0.5) / 8 if a.dequantize else x  # a level's width is 2/16
+        if a.load:
+            net.load_state_dict(torch.load(a.load))
+            losses = [float("nan")] * 200
+        else:
+            losses = fit(lambda: diffusion_loss(net, schedule, draw()), net.parameters(), a.steps, a.lr)
+        if a.save:
+            torch.save(net.state_dict(), a.save)
         out["train"] = dict(zip(("wall", "cpu"), clock()), last_loss=sum(losses[-200:]) / 200)
         print("train", out["train"], flush=True)
         net.requires_grad_(False)
@@ -147,15 +196,21 @@ def main():
                         "gauss": float((eps_g(x_t, tt) - noise).pow(2).mean())}
         out["per_t_test_mse"] = per_t
         print("per-t test mse", json.dumps(per_t), flush=True)
-        run("DDPM-1000", p_sample_loop, net, schedule, (a.n, 64))
-        run("DDPM-1000 clip", p_sample_loop, ClipX0(net, schedule), schedule, (a.n, 64))
         upper = DiffusionSchedule(linear_beta_schedule(T))
         upper.posterior_variance = upper.betas.clone()                      # σ² = β_t (DDPM Section 3.2)
-        run("DDPM-1000 sigma2=beta", p_sample_loop, net, upper, (a.n, 64))
-        run("DDIM-1000", ddim_sample, net, schedule, (a.n, 64), 1000)
-        run("DDIM-1000 clip", ddim_sample, ClipX0(net, schedule), schedule, (a.n, 64), 1000)
-        run("DDIM-50", ddim_sample, net, schedule, (a.n, 64), 50)
-        run("DDIM-50 clip", ddim_sample, ClipX0(net, schedule), schedule, (a.n, 64), 50)
+        table = {"DDPM-1000": (p_sample_loop, net, schedule, (a.n, 64)),
+                 "DDPM-1000 clip": (p_sample_loop, ClipX0(net, schedule), schedule, (a.n, 64)),
+                 "DDPM-1000 sigma2=beta": (p_sample_loop, net, upper, (a.n, 64)),
+                 "DDIM-1000": (ddim_sample, net, schedule, (a.n, 64), 1000),
+                 "DDIM-1000 clip": (ddim_sample, ClipX0(net, schedule), schedule, (a.n, 64), 1000),
+                 "DDIM-50": (ddim_sample, net, schedule, (a.n, 64), 50),
+                 "DDIM-50 clip": (ddim_sample, ClipX0(net, schedule), schedule, (a.n, 64), 50),
+                 "DDPM-1000 quant": (p_sample_loop, QuantizeX0(net, schedule), schedule, (a.n, 64)),
+                 "DDPM-1000 quant2": (p_sample_loop, QuantizeX0(net, schedule, 0.125), schedule, (a.n, 64)),
+                 "ancestral>50 then DDIM": (hybrid, net, schedule, (a.n, 64), 50, "ancestral"),
+                 "DDIM>50 then ancestral": (hybrid, net, schedule, (a.n, 64), 50, "ddim")}
+        for name in a.samplers.split(","):
+            run(name, *table[name])
     elif a.part == "fm":
         vnet = TimeMLP(64, a.hidden, a.layers, time_scale=1.0, max_freq=a.max_freq)
         clock = Clock()
