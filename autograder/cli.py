@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--weeks", nargs="+", metavar="WEEK", help="only these weeks (the others keep their last row)")
 
+    p = sub.add_parser("report", help="class report of a graded folder: report.html and report.csv")
+    p.add_argument("folder", type=Path, help="a folder graded by `grade`, e.g. grades/week1_mle_sampling")
+
+    p = sub.add_parser("similarity", help="pairs of submissions ranked by code similarity: similarity.html")
+    p.add_argument("paths", nargs="+", type=Path, help="a graded folder (grades/<week>), or submissions")
+    p.add_argument("--week", help="1..4 or the folder name (needed with a list of submissions)")
+    p.add_argument("--out", type=Path, help="default: <graded folder>/similarity.html, else ./similarity.html")
+
     args = parser.parse_args(argv)
     if args.command == "grade":
         return cmd_grade(args)
@@ -87,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
             return training_seeds.main(1, args.tests, ["reference"], 1, args.max_minutes, out, smoke=True)
         return training_seeds.main(args.num_seeds, args.tests, args.implementations, args.workers,
                                    args.max_minutes, args.out, descending=args.descending)
+    if args.command == "report":
+        from autograder import classreport
+
+        return classreport.main(args.folder)
+    if args.command == "similarity":
+        from autograder import similarity
+
+        return similarity.main(args.paths, args.week, args.out)
     if args.command == "bench":
         from autograder import bench
 
