@@ -1,7 +1,14 @@
 """Week 4: Wasserstein GANs with a Lipschitz critic, by gradient penalty or spectral normalization.
 
-This file implements a GAN whose critic is kept (roughly) 1-Lipschitz, so that its score gap between
-real and generated data estimates a Wasserstein distance, and the tools to measure mode collapse:
+This file implements a GAN whose critic is kept (roughly) 1-Lipschitz, and the tools to measure mode
+collapse. By Kantorovich-Rubinstein duality, W1(P_r, P_g) = sup over 1-Lipschitz f of
+E_{P_r}[f] - E_{P_g}[f]: the score gap of any 1-Lipschitz critic is a lower bound on W1, and the
+Wasserstein loss trains the critic to raise that bound (it reaches W1 only at the best critic). With
+the hinge loss the gap means something else: the critic's best hinge loss is 2 - d_BL(P_r, P_g), where
+d_BL = sup{E_{P_r}[f] - E_{P_g}[f] : f 1-Lipschitz, |f| <= 1} is the bounded-Lipschitz distance, at most
+min(W1, 2 TV); without the Lipschitz constraint it is 2 - 2 TV(P_r, P_g) (Lim & Ye, 2017, "Geometric
+GAN"). A critic whose Lipschitz constant is not bounded gives no distance at all: its gap grows with
+the scale of its weights. The file holds:
 
 - the power iteration that estimates the largest singular value of a weight matrix, and spectral
   normalization as a ``torch.nn.utils.parametrize`` parametrization (Miyato, Kataoka, Koyama &
@@ -14,7 +21,10 @@ real and generated data estimates a Wasserstein distance, and the tools to measu
 - a generator and a critic for 2-D data, and the alternating training loop (Algorithm 1 of
   Gulrajani et al.: n_critic critic updates per generator update, Adam with beta1 = 0);
 - the mode-coverage metrics of VEEGAN (Srivastava, Valkov, Russell, Gutmann & Sutton, 2017,
-  "VEEGAN: Reducing mode collapse in GANs using implicit variational learning", Section 5.1).
+  "VEEGAN: Reducing mode collapse in GANs using implicit variational learning", Section 5.1: modes
+  covered and the high-quality fraction), and the "reverse KL" of PacGAN's Table 1 (Lin, Khetan,
+  Fanti & Oh, 2018, "PacGAN: The power of two samples in generative adversarial networks"): the KL
+  divergence from the samples' histogram over the modes to the uniform distribution.
 
 Every function takes its device and dtype from its inputs and works in float32 and float64.
 
@@ -206,7 +216,12 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
 # 3. Networks for 2-D data
 # ---------------------------------------------------------------------------------------
 class Generator(nn.Module):
-    """An MLP from latent noise z ~ N(0, I) to the plane."""
+    """An MLP from latent noise z ~ N(0, I) to the plane: three hidden layers of ``hidden_dim`` ReLU units.
+
+    The layers: Linear(latent_dim, hidden_dim), ReLU, Linear(hidden_dim, hidden_dim), ReLU,
+    Linear(hidden_dim, hidden_dim), ReLU, Linear(hidden_dim, 2). The grader trains this network (see
+    the README): keep this depth.
+    """
 
     def __init__(self, latent_dim: int = 2, hidden_dim: int = 128):
         """Args:
@@ -214,7 +229,7 @@ class Generator(nn.Module):
             hidden_dim: the width of the hidden layers.
         """
         super().__init__()
-        # TODO: keep latent_dim; a few Linear + ReLU layers ending in Linear(hidden_dim, 2)
+        # TODO: keep latent_dim; the layers of the class docstring, ending in Linear(hidden_dim, 2)
         # (no output activation: the data is unbounded).
         raise NotImplementedError
 
@@ -224,7 +239,12 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """An MLP from the plane to a real score, spectrally normalized on every layer if asked."""
+    """An MLP from the plane to a real score, spectrally normalized on every layer if asked.
+
+    Three hidden layers of ``hidden_dim`` units with LeakyReLU(0.2): Linear(2, hidden_dim), LeakyReLU,
+    Linear(hidden_dim, hidden_dim), LeakyReLU, Linear(hidden_dim, hidden_dim), LeakyReLU,
+    Linear(hidden_dim, 1). The grader trains this network (see the README): keep this depth.
+    """
 
     def __init__(self, hidden_dim: int = 128, spectral: bool = True):
         """Args:
@@ -232,8 +252,8 @@ class Critic(nn.Module):
             spectral: apply this file's ``spectral_norm`` to every Linear layer.
         """
         super().__init__()
-        # TODO: a few Linear layers with LeakyReLU(0.2) between them, ending in
-        # Linear(hidden_dim, 1); wrap every Linear in spectral_norm when spectral is True.
+        # TODO: the layers of the class docstring, ending in Linear(hidden_dim, 1); wrap every Linear
+        # in spectral_norm when spectral is True.
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -242,7 +262,7 @@ class Critic(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------
-# 4. Mode coverage (Srivastava et al., 2017, Section 5.1)
+# 4. Mode coverage (Srivastava et al., 2017, Section 5.1; Lin et al., 2018, Table 1)
 # ---------------------------------------------------------------------------------------
 def mode_coverage(samples: torch.Tensor, centers: torch.Tensor,
                   std: float) -> Tuple[int, float, float]:
