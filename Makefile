@@ -21,7 +21,7 @@ export MPLBACKEND      := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data grade test test-fast test-week submission assignments check-assignments \
+.PHONY: help setup data grade test test-fast test-week check submission report similarity assignments check-assignments \
         release rubrics notebooks sync-notebooks check-notebooks gradebook mutants seeds bench gradescope \
         gradescope-e2e lock clean
 
@@ -36,10 +36,16 @@ help: ## List the targets, by role
 	@echo
 	@echo "Students"
 	@echo "  make test-week WEEK=1      public tests of one week, on your code in assignments/"
+	@echo "  make check WEEK=1          the public tests in the grader's sandbox (limits, disabled functions, imports,"
+	@echo "                             files, network): what would fail only in grading; run it before make submission"
 	@echo "  make submission WEEK=1     zip of exactly the graded files, after an import check"
 	@echo
 	@echo "Instructors"
 	@echo "  make grade                 grade the bundled example submissions into a gradebook (OUT=grades)"
+	@echo "  make report WEEK=1         class report of a graded week: pass rates, failure messages, discrimination, flags"
+	@echo "                             (OUT/<week>/report.html and report.csv; after make grade)"
+	@echo "  make similarity WEEK=1     pairs of graded submissions ranked by code similarity, side by side"
+	@echo "                             (OUT/<week>/similarity.html; winnowing by copydetect, stubs excluded)"
 	@echo "  make gradescope WEEK=1     Gradescope autograder zip for one week"
 	@echo "  make gradebook             merge the autograder's and nbgrader's grades into one CSV"
 	@echo "  make rubrics               the written questions' rubrics and model answers, one file per week in dist/rubrics/"
@@ -87,6 +93,18 @@ test-week: $(STAMP) ## Public tests of one week
 
 submission: $(STAMP) ## Zip of the graded files of one week
 	$(PY) -m tools.student submission $(WEEK)
+
+check: $(STAMP) ## The public tests of one week in the grader's sandbox: what would fail only in grading
+	$(PY) -m autograder.preflight $(WEEK)
+
+# The graded folder of WEEK under OUT (grades/week1_mle_sampling), for report and similarity.
+WEEK_FOLDER = $(OUT)/$$($(PY) -c 'from tools.weeks import resolve_week; print(resolve_week("$(WEEK)"))')
+
+report: $(STAMP) ## Class report of a graded week (after make grade)
+	$(PY) -m autograder report $(WEEK_FOLDER)
+
+similarity: $(STAMP) ## Pairs of graded submissions ranked by code similarity (after make grade)
+	$(PY) -m autograder similarity $(WEEK_FOLDER)
 
 assignments: $(STAMP) ## Regenerate assignments/ from solutions/
 	$(PY) -m tools.assignments generate

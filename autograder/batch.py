@@ -4,16 +4,18 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import report
+from autograder import report, submission
 from autograder.submission import safe_name
 from autograder.weeks import Week, get_week
 
 
-RESERVED = {"gradebook.csv", "scores.png", "combined_gradebook.csv", "nbgrader_grades.csv"}
+RESERVED = {"gradebook.csv", "scores.png", "combined_gradebook.csv", "nbgrader_grades.csv",
+            "report.html", "report.csv", "similarity.html"}
 
 
 def assign_names(paths: list[Path]) -> list[str]:
@@ -40,8 +42,11 @@ def _grade_one(week_folder: str, path: str, name: str, out_dir: str, seed: int,
     from autograder import engine
 
     torch.set_num_threads(1)
-    result = engine.grade(get_week(week_folder), Path(path), seed=seed, name=name, only=only)
-    report.write_submission(Path(out_dir), result)
+    week = get_week(week_folder)
+    result = engine.grade(week, Path(path), seed=seed, name=name, only=only)
+    with tempfile.TemporaryDirectory(prefix="dgm-code-") as tmp:  # the graded files, for `similarity`
+        code = {f: p.read_bytes() for f, p in submission.load(Path(path), week, Path(tmp)).files.items()}
+    report.write_submission(Path(out_dir), result, code)
     return name, result.score, result.max_score
 
 

@@ -21,14 +21,22 @@ MAX_P_FAIL = 1e-6
 
 
 class CheckFailed(AssertionError):
-    """A check failed; the message is shown to the student."""
+    """A check failed; the message is shown to the student.
+
+    `grader_text`: the message without any text the student's code controls (its exception messages),
+    where the message has some; the class report groups failures by it (engine.TestResult.message).
+    """
+
+    def __init__(self, *args: Any, grader_text: str | None = None):
+        super().__init__(*args)
+        self.grader_text = grader_text
 
 
 class StudentError(CheckFailed):
     """The student's code raised an exception."""
 
     def __init__(self, label: str, exc_type: str, message: str, traceback: str = ""):
-        self.exc_type, self.exc_message, self.traceback = exc_type, message, traceback
+        self.label, self.exc_type, self.exc_message, self.traceback = label, exc_type, message, traceback
         self.summary = f"{label} raised {exc_type}"  # no student-controlled text: safe for hidden tests
         super().__init__(f"{self.summary}: {message}" if message else self.summary)
 
@@ -82,7 +90,8 @@ def raises(exc_type: type[BaseException] | str, fn: Callable, *args: Any, **kwar
         fn(*args, **kwargs)
     except StudentError as exc:
         if exc.exc_type != name:
-            raise CheckFailed(f"{label} raised {exc.exc_type} ({exc.exc_message[:200]}), expected {name}") from None
+            raise CheckFailed(f"{label} raised {exc.exc_type} ({exc.exc_message[:200]}), expected {name}",
+                              grader_text=f"{label} raised another exception than {name}") from None
         return
     raise CheckFailed(f"{label} returned normally on an invalid argument, expected it to raise {name}")
 

@@ -47,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--weeks", nargs="+", metavar="WEEK", help="only these weeks (the others keep their last row)")
 
+    p = sub.add_parser("report", help="class report of a graded folder: report.html and report.csv")
+    p.add_argument("folder", type=Path, help="a folder graded by `grade`, e.g. grades/week1_mle_sampling")
+
+    p = sub.add_parser("similarity", help="pairs of submissions ranked by code similarity: similarity.html")
+    p.add_argument("paths", nargs="+", type=Path, help="a graded folder (grades/<week>), or submissions")
+    p.add_argument("--week", help="1..4 or the folder name (needed with a list of submissions)")
+    p.add_argument("--out", type=Path, help="default: <graded folder>/similarity.html, else ./similarity.html")
+
     args = parser.parse_args(argv)
     if args.command == "grade":
         return cmd_grade(args)
@@ -66,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import mutants
 
         return mutants.seeds_main(_weeks(args.week), args.num_seeds, args.record, not args.reference_only)
+    if args.command == "report":
+        from autograder import classreport
+
+        return classreport.main(args.folder)
+    if args.command == "similarity":
+        from autograder import similarity
+
+        return similarity.main(args.paths, args.week, args.out)
     if args.command == "bench":
         from autograder import bench
 

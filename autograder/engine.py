@@ -6,6 +6,7 @@ test alone, with a message for the student.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import fnmatch
 import functools
@@ -38,6 +39,7 @@ class TestResult:
     duration: float
     figures: list = dataclasses.field(default_factory=list)  # (caption, png bytes)
     detail: str = ""  # text the student's code controls (its exception message and traceback)
+    message: str = ""  # the grader's own words, nothing the student's code controls: the class report groups by it
 
     @property
     def passed(self) -> bool:
@@ -123,7 +125,7 @@ def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = No
 
 def _import_modules(sandbox: Sandbox, week: Week, sub, present: list[str]) -> dict[str, str | None]:
     """Import each graded module once, up front; an import failure is reported once, clearly."""
-    modules: dict[str, str | None] = {m: f"{m}.py is missing from the submission" for m in week.modules}
+    modules: dict[str, str | None] = {m: _missing(m) for m in week.modules}
     for module in present:
         try:
             reply, _ = sandbox.request({"op": "import", "module": module}, [], 120)
@@ -140,6 +142,19 @@ def _import_modules(sandbox: Sandbox, week: Week, sub, present: list[str]) -> di
     return modules
 
 
+def _missing(module: str) -> str:
+    return f"{module}.py is missing from the submission"
+
+
+def _exception_name(name: str) -> str:
+    """A built-in exception's name as it is; a class of the student's own is not named (its name is
+    text the student's code controls)."""
+    builtin = getattr(builtins, name, None)
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return name
+    return "an exception of its own class"
+
+
 def _last_line(tb: str) -> str:
     lines = [line.strip() for line in tb.strip().splitlines() if line.strip().startswith("File ")]
     return f" ({lines[-1]})" if lines else ""
@@ -152,9 +167,12 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
     blocked = [m for m in test.files if modules.get(m)]
     if blocked:
         result.output = "; ".join(modules[m] for m in blocked)[:1000]
+        result.message = "; ".join(modules[m] if modules[m] == _missing(m) else f"{m}.py could not be imported"
+                                   for m in blocked)
         return result
     if time.monotonic() - started > budget_s:
-        result.output = f"not run: the grading time budget of this submission ({budget_s:.0f} s) ran out"
+        result.output = result.message = (f"not run: the grading time budget of this submission "
+                                          f"({budget_s:.0f} s) ran out")
         return result
     s = test_seed(seed, test.id)
     torch.manual_seed(s)
@@ -166,18 +184,21 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
         remote.deadline = min(time.monotonic() + test.timeout, started + budget_s)
         test.func(remote, ref)
         result.score = float(test.points)
-        result.output = "passed"
+        result.output = result.message = "passed"
     except checks.StudentError as exc:
         result.output = exc.summary
+        result.message = f"{exc.label} raised {_exception_name(exc.exc_type)}"
         result.detail = (exc.exc_message[:2000] + ("\n\nWhere (your code):\n" + exc.traceback[-1500:]
                                                    if exc.traceback else "")).strip()
     except checks.CheckFailed as exc:
         result.output = str(exc)[:3000]
+        result.message = (exc.grader_text or result.output)[:3000]
     except SandboxError as exc:
-        result.output = str(exc)
+        result.output, result.message = str(exc), exc.grader_text or str(exc)
     except Exception as exc:  # noqa: BLE001  (the student's data broke an assumption of the test)
         result.output = (f"your code's output could not be checked ({type(exc).__name__}: {str(exc)[:300]}); "
                          "check the types and shapes your functions return")
+        result.message = f"your code's output could not be checked ({type(exc).__name__})"
         print(f"[autograder] {test.id} on {sub.name}: {type(exc).__name__}: {exc}\n"
               + "".join(traceback.format_exc(limit=-3)), file=sys.stderr)
     finally:

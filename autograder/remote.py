@@ -61,7 +61,7 @@ class Remote:
         try:
             reply, reply_arrays = self._sandbox.request(message, arrays, remaining)
         except SandboxError as exc:
-            raise CheckFailed(f"{label}: {exc}") from None
+            raise CheckFailed(f"{label}: {exc}", grader_text=f"{label}: {exc.grader_text or exc}") from None
         if not reply["ok"]:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raise StudentError(label, protocol.text(error.get("type"), 100) or "Exception",
@@ -76,7 +76,8 @@ class Remote:
         module = target.split(".", 1)[0]
         problem = self._modules.get(module)
         if problem:
-            raise CheckFailed(f"{module}.py could not be imported: {problem}")
+            raise CheckFailed(f"{module}.py could not be imported: {problem}",
+                              grader_text=f"{module}.py could not be imported")
         return self._request({"op": "call", "target": target, "args": list(args), "kwargs": dict(kwargs)},
                              f"{target}()")
 

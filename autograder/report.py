@@ -28,7 +28,9 @@ def results_json(result: SubmissionResult) -> dict:
             {"name": f"{t.id}: {t.name}", "number": t.id, "score": round(t.score, 4), "max_score": t.max_score,
              "visibility": t.visibility, "status": "passed" if t.passed else "failed",
              # Gradescope shows a test's output only as its visibility allows.
-             "output": f"{t.output}\n{t.detail}".strip()}
+             "output": f"{t.output}\n{t.detail}".strip(),
+             # The grader's own words only (no text of the student's code): the class report groups by it.
+             "extra_data": {"message": t.message}}
             for t in result.tests
         ],
     }
@@ -72,14 +74,19 @@ pre {{ white-space: pre-wrap; margin: 0; }} img {{ max-width: 28em; }}
 """
 
 
-def write_submission(out_dir: Path, result: SubmissionResult) -> Path:
-    """Write DIR/<name>/{results.json, feedback.html} atomically (a rename of a finished folder)."""
+def write_submission(out_dir: Path, result: SubmissionResult, code: dict[str, bytes] | None = None) -> Path:
+    """Write DIR/<name>/{results.json, feedback.html} atomically (a rename of a finished folder), and the
+    graded files in DIR/<name>/code/ (staff only: `python -m autograder similarity` reads them)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / result.name
     staging = Path(tempfile.mkdtemp(prefix=f".{result.name}.", dir=out_dir))
     (staging / "results.json").write_text(json.dumps(results_json(result), indent=2) + "\n")
     (staging / "feedback.html").write_text(feedback_html(result), encoding="utf-8", errors="replace")
     (staging / "stdout.txt").write_text(result.stdout, encoding="utf-8", errors="replace")  # staff only
+    if code:
+        (staging / "code").mkdir()
+        for name, content in code.items():
+            (staging / "code" / Path(name).name).write_bytes(content)
     os.chmod(staging, 0o755)
     if final.exists():
         trash = Path(tempfile.mkdtemp(prefix=f".{result.name}.old.", dir=out_dir))

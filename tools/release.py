@@ -13,6 +13,7 @@ It holds, under one top-level folder:
 - `course/` (shared helpers and the pytest plugin of the public tests), except the modules that answer a
   graded function of week N or later (below);
 - `tools/__init__.py`, `weeks.py`, `student.py`, `ziputil.py` (behind the student Makefile);
+- the pre-flight of `make check`: `autograder/preflight.py`, `sandbox.py` and the child runtime (`SHIPPED_GRADER`);
 - `requirements.txt`, and from tools/templates/ a student `Makefile`, `README.md` and `pytest.ini`.
 
 The rule: no bundle that holds an open week's assignment holds an answer to it. A course module that is the
@@ -25,7 +26,7 @@ and 4 import) declares it in a comment line of its own, one per function:
 ships only in the bundles of the weeks after that week, and no shipped file may import it before.
 
 Before writing, the tool scans the bundle and refuses to write one that has any of: a path under
-`solutions/` or `autograder/`; a file identical to one of `autograder/`; a shipped file that imports a
+`solutions/` or `autograder/` (but the pre-flight's); a file identical to one of `autograder/`; a shipped file that imports a
 module held back; a module that declares an answer to an open week, or to a function `solutions/` does not
 define; a line (25 characters or more, stripped) found only inside solution, hidden-test or mark-scheme
 regions of `solutions/`. The one exception to the last: in a module that declares an answer to a due week's
@@ -52,6 +53,10 @@ BUNDLE_DIR = "dgm-course"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHIPPED_TREES = ("assignments", "data", "course")
 SHIPPED_TOOLS = ("tools/__init__.py", "tools/weeks.py", "tools/student.py", "tools/ziputil.py")
+# The pre-flight (`make check`): the grader's sandbox and child runtime run the public tests. They hold no
+# hidden test, reference or expected value (autograder/preflight.py); nothing else of autograder/ ships.
+SHIPPED_GRADER = ("autograder/__init__.py", "autograder/sandbox.py", "autograder/preflight.py",
+                  "autograder/runtime/child.py", "autograder/runtime/protocol.py", "autograder/runtime/preflight.py")
 NOT_SHIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store",
                                ".verified"})
 NOT_SHIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -177,6 +182,8 @@ def collect(root: Path, week: str | int | None = None) -> dict[str, bytes]:
             files[relative.as_posix()] = path.read_bytes()
     for name in SHIPPED_TOOLS:
         files[name] = (REPO_ROOT / name).read_bytes()
+    for name in SHIPPED_GRADER:
+        files[name] = (REPO_ROOT / name).read_bytes()
     files["requirements.txt"] = (root / "requirements.txt").read_bytes()
     files["Makefile"] = (TEMPLATES / "student.mk").read_bytes()
     files["pytest.ini"] = (TEMPLATES / "student_pytest.ini").read_bytes()
@@ -287,7 +294,7 @@ def leaks(files: dict[str, bytes], root: Path, week: str | int | None = None) ->
     problems = []
     for name in files:
         parts = Path(name).parts
-        if "solutions" in parts or parts[0] == "autograder":
+        if "solutions" in parts or (parts[0] == "autograder" and name not in SHIPPED_GRADER):
             problems.append(f"{name}: a path from solutions/ or autograder/")
     grader = {}
     for path in sorted((root / "autograder").rglob("*")) if (root / "autograder").is_dir() else []:
@@ -296,7 +303,7 @@ def leaks(files: dict[str, bytes], root: Path, week: str | int | None = None) ->
     secrets = secret_origins(root / "solutions") if (root / "solutions").is_dir() else {}
     withheld = {name: answers for name, answers in held_back(root, number).items() if name not in files}
     for name, data in files.items():
-        if data in grader:
+        if data in grader and name not in SHIPPED_GRADER:
             problems.append(f"{name}: identical to {grader[data]}")
         try:
             text = data.decode("utf-8")

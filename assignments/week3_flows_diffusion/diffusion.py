@@ -8,8 +8,9 @@ This file implements
   ancestral sampling (DDPM Algorithm 2);
 - deterministic DDIM sampling on a subsequence of timesteps (Song, Meng & Ermon, 2021,
   "Denoising diffusion implicit models", Eq. 12 with η = 0);
-- flow matching with the straight (rectified) path x_t = (1 − t) x0 + t x1 and an Euler sampler
-  (Lipman et al., 2023, "Flow matching for generative modeling"; Liu et al., 2023).
+- flow matching with the straight (rectified) conditional path x_t = (1 − t) x0 + t x1 and an
+  Euler sampler (Lipman et al., 2023, "Flow matching for generative modeling"; Liu et al., 2023);
+  the learned marginal field E[x1 − x0 | x_t] is not straight, so its trajectories curve.
 
 Timesteps are 0-indexed: t ∈ {0, …, T−1}, where t = 0 is the first noising step (t = 1 in the
 DDPM paper), and ᾱ_{−1} = 1. Schedules are computed and stored in float64; every function takes
@@ -70,7 +71,7 @@ class DiffusionSchedule:
         alphas: α_t = 1 − β_t.
         alpha_bars: ᾱ_t = ∏_{s<=t} α_s.
         alpha_bars_prev: ᾱ_{t−1}, with ᾱ_{−1} = 1.
-        posterior_variance: β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t (DDPM Eq. 7); β̃_0 = 0.
+        posterior_variance: β̃_t, the variance of q(x_{t−1} | x_t, x_0) (DDPM Eq. 7); β̃_0 = 0.
         num_steps: T.
     """
 
@@ -120,24 +121,31 @@ def q_posterior(schedule: DiffusionSchedule, x0: torch.Tensor, x_t: torch.Tensor
         t: (B,) int64.
 
     Returns:
-        mean: (B, ...), √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x0 + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t.
-        variance: (B, ...), β̃_t broadcast to x_t's shape.
+        mean: (B, ...), μ̃_t(x_t, x0) of DDPM Eq. 7: a linear combination of x0 and x_t whose two
+            coefficients depend only on the schedule at t (with the conventions above at t = 0).
+        variance: (B, ...), β̃_t (DDPM Eq. 7, the schedule's posterior_variance) broadcast to x_t's
+            shape.
     """
-    # TODO: two coefficients from the schedule; the variance is the posterior variance.
+    # TODO: derive the coefficients before you code them: by Bayes' rule and the Markov property,
+    #   q(x_{t−1} | x_t, x0) ∝ q(x_t | x_{t−1}) q(x_{t−1} | x0) (DDPM Eq. 2 and Eq. 4), a product of
+    #   two Gaussian densities in x_{t−1}; their precisions add, and the mean is the
+    #   precision-weighted average of the two means (complete the square). Precompute the two (T,)
+    #   coefficient vectors in float64, then _extract them.
     raise NotImplementedError
 
 
 def predict_x0(schedule: DiffusionSchedule, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-    """Invert q_sample for x0 given the noise: (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t.
+    """Invert q_sample for x0 given the noise (DDPM Eq. 4 solved for x0, as in Eq. 15).
 
     Args:
         x_t, eps: (B, ...) float.
         t: (B,) int64.
 
     Returns:
-        (B, ...).
+        (B, ...), the x0 with q_sample(schedule, x0, t, eps) = x_t.
     """
-    # TODO: the inverse of q_sample in x0.
+    # TODO: solve the reparameterization x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε for x0; must hold:
+    #   predict_x0(schedule, q_sample(schedule, x0, t, eps), t, eps) = x0 up to round-off.
     raise NotImplementedError
 
 
@@ -168,9 +176,12 @@ def p_sample(model: Callable, schedule: DiffusionSchedule, x_t: torch.Tensor, t:
         t: int in [0, T).
 
     Returns:
-        (B, ...) x_{t−1} = (x_t − β_t / √(1 − ᾱ_t) · ε̂) / √α_t + √β̃_t z, with no noise at t = 0.
+        (B, ...) x_{t−1}: the mean μ_θ(x_t, t) of DDPM Eq. 11 (ε̂ = model(x_t, t)) plus σ_t z with
+        σ_t² = β̃_t (the schedule's posterior_variance) and z ~ N(0, I); no noise at t = 0.
     """
-    # TODO: call model with t as a (B,) int64 tensor; raise ValueError naming t if it is out of range.
+    # TODO: Eq. 11 is q_posterior's mean with x0 replaced by predict_x0(x_t, t, ε̂): substitute and
+    #   simplify, or compute it that way. Call model with t as a (B,) int64 tensor; raise ValueError
+    #   naming t if it is out of range.
     raise NotImplementedError
 
 
@@ -194,8 +205,8 @@ def ddim_sample(model: Callable, schedule: DiffusionSchedule, shape: Sequence[in
 
     The timesteps are ``torch.linspace(T−1, 0, num_steps, dtype=torch.float64).round().long()``
     with repeats removed, in descending order. At timestep τ_i the model's ε̂ gives
-    x̂0 = predict_x0(x, τ_i), and the next state is √ᾱ_{τ_{i+1}} x̂0 + √(1 − ᾱ_{τ_{i+1}}) ε̂; the
-    last step returns x̂0.
+    x̂0 = predict_x0(x, τ_i), and the next state is DDIM Eq. 12 with σ = 0 from τ_i to τ_{i+1}
+    (the DDIM paper's α_t is our ᾱ_t); the last step returns x̂0.
 
     Args:
         shape: (B, ...), the shape of the batch to draw.
@@ -204,7 +215,8 @@ def ddim_sample(model: Callable, schedule: DiffusionSchedule, shape: Sequence[in
     Returns:
         (B, ...) in the default dtype.
     """
-    # TODO: raise ValueError naming num_steps if it is < 1; x starts as N(0, I).
+    # TODO: DDIM Eq. 12 with σ_t = 0, written with predict_x0's x̂0 and the same ε̂ (derive it in the
+    #   notebook's question). Raise ValueError naming num_steps if it is < 1; x starts as N(0, I).
     raise NotImplementedError
 
 

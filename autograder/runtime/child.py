@@ -189,7 +189,8 @@ class Disabled:
                                 self._patch(cls, method, name)
                 continue
             owner_path, _, attr = name.rpartition(".")
-            owner = {"torch": torch, "torch.Tensor": torch.Tensor}.get(owner_path)
+            owner = {"torch": torch, "torch.Tensor": torch.Tensor, "torch.nn": torch.nn,
+                     "torch.nn.functional": torch.nn.functional}.get(owner_path)
             if owner is None:
                 raise ValueError(f"cannot disable {name!r}")
             self._patch(owner, attr, name)

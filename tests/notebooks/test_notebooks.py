@@ -70,9 +70,10 @@ WEEK_SPECS = {
         figures=5, figures_are="the figures of MADE, PixelCNN and the three VAE experiments",
         full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; four experiments (the contract's notebook sections), each
-    # with a written question graded by hand and an autograded test.
+    # with a written question graded by hand and an autograded test, then a fifth section of two
+    # derivations (issue 12, part 4: the q-posterior, the DDIM update with eta = 0).
     "week3_flows_diffusion": WeekSpec(
-        sections=4, written=4, written_points=10, min_tests=4, min_solutions=2, min_answer_words=40,
+        sections=5, written=6, written_points=16, min_tests=4, min_solutions=2, min_answer_words=40,
         figures=5, figures_are="the figures of the four experiments",
         full_mode_budget_s=900, budget_clock="wall"),
     # The issue: at most 15 minutes on 2 cores; three experiments (the spec's notebook sections), three

@@ -78,6 +78,11 @@ def bundle_lines(data: bytes, name: str) -> list[str]:
     return text.splitlines()
 
 
+# The pre-flight of `make check` (sandbox, child runtime, runner): public code of autograder/, shipped on purpose.
+PREFLIGHT = {"autograder/__init__.py", "autograder/sandbox.py", "autograder/preflight.py",
+             "autograder/runtime/child.py", "autograder/runtime/protocol.py", "autograder/runtime/preflight.py"}
+
+
 def leaks_in(bundle: Path, root: Path) -> list[str]:
     """Everything in the zip that should not be there, judged against the repository at root."""
     secrets = secret_lines(root / "solutions")
@@ -87,10 +92,10 @@ def leaks_in(bundle: Path, root: Path) -> list[str]:
     with zipfile.ZipFile(bundle) as archive:
         for name in archive.namelist():
             parts = Path(name).parts[1:]  # below the top-level folder
-            if "solutions" in parts or parts[0] == "autograder":
+            if "solutions" in parts or (parts[0] == "autograder" and "/".join(parts) not in PREFLIGHT):
                 found.append(f"path {name}")
             data = archive.read(name)
-            if data in grader_files:
+            if data in grader_files and "/".join(parts) not in PREFLIGHT:
                 found.append(f"autograder file {name}")
             try:
                 lines = bundle_lines(data, name)
@@ -142,6 +147,9 @@ def test_release_of_a_fake_repo_has_what_students_need_and_no_leak(kit, fake_rep
                    f"{week}/tests/test_toy.py", f"{week}/{kit.GOLDEN_WEEK}.ipynb"):
         assert needed in names, needed
     assert f"{top}/data/files/.verified" not in names
+    assert {n.split("/", 1)[1] for n in names if n.startswith(f"{top}/autograder/")} == PREFLIGHT
+    with zipfile.ZipFile(out) as archive:
+        assert "\ncheck: " in archive.read(f"{top}/Makefile").decode()
     assert leaks_in(out, fake_repo) == []
     # The oracle had something to look for: the notebook's solution and hidden lines, the
     # written answer, a written question's rubric and model answer, and the long solution line of toy.py.

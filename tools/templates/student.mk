@@ -1,5 +1,6 @@
 # Deep generative models: student bundle.
-# `make setup` once, then `make test-week WEEK=1` while you work and `make submission WEEK=1` to hand in.
+# `make setup` once, then `make test-week WEEK=1` while you work, `make check WEEK=1` before you hand in,
+# and `make submission WEEK=1` to hand in.
 # WEEK is 1 to 4 or the folder name under assignments/.
 
 SHELL  := /bin/bash
@@ -17,12 +18,13 @@ export MKL_NUM_THREADS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test-week submission notebooks
+.PHONY: help setup test-week check submission notebooks
 
 help: ## List the targets
 	@echo "make setup                 virtual environment (.venv) with the pinned dependencies (Python 3.11 to 3.13;"
 	@echo "                           PYTHON=/path/to/python3.x picks one; TORCH_INDEX=cpu: torch's CPU build)"
 	@echo "make test-week WEEK=1      public tests of one week, on your code in assignments/"
+	@echo "make check WEEK=1          the public tests in the grader's sandbox: what would fail only in grading"
 	@echo "make submission WEEK=1     dist/<week>_submission.zip: exactly the graded files, after an import check"
 	@echo "make notebooks WEEK=1      open the week's notebook in JupyterLab"
 
@@ -37,6 +39,9 @@ setup: $(STAMP) ## Virtual environment with the pinned dependencies
 
 test-week: $(STAMP) ## Public tests of one week
 	$(PY) -m tools.student test $(WEEK)
+
+check: $(STAMP) ## The public tests in the grader's sandbox (limits, disabled functions, imports, files, network)
+	$(PY) -m autograder.preflight $(WEEK)
 
 submission: $(STAMP) ## Zip of the graded files of one week
 	$(PY) -m tools.student submission $(WEEK)

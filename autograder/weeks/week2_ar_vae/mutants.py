@@ -362,3 +362,180 @@ MUTANTS = [
        "        return torch.bernoulli(torch.sigmoid(self.decode(z))).float()",
        "returns float32 samples whatever the model's dtype"),
 ]
+
+
+# =================================================================================================================
+# transformer.py (added 2026-12-06): its own block, appended to MUTANTS below.
+# =================================================================================================================
+def _t(id, functions, find, replace, why):  # noqa: A002
+    names = (functions,) if isinstance(functions, str) else tuple(functions)
+    return Mutant(id=id, file="transformer.py", functions=tuple(f"transformer.{f}" for f in names), find=find,
+                  replace=replace, why=why)
+
+
+_SCORES = "        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)         # (B, H, T, T)"
+_FUTURE = '        future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)  # (T, T): s > t'
+_MASK_SOFTMAX = ('        scores = scores.masked_fill(future, float("-inf"))\n'
+                 "        weights = torch.softmax(scores, dim=-1)                             # (B, H, T, T)")
+_FILTER_TOP_K = ("    if top_k is not None and top_k < logits.shape[-1]:\n"
+                 "        kth_largest = torch.topk(logits, top_k, dim=-1).values[..., -1:]   # (B, 1)\n"
+                 '        logits = logits.masked_fill(logits < kth_largest, float("-inf"))\n')
+_FILTER_TOP_P = ("    if top_p is not None and top_p < 1:\n"
+                 "        sorted_probs, order = torch.sort(torch.softmax(logits, dim=-1), dim=-1, descending=True)\n"
+                 "        mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs    # (B, V), exclusive\n"
+                 "        remove = torch.zeros_like(mass_before, dtype=torch.bool).scatter(-1, order, mass_before >= top_p)\n"
+                 '        logits = logits.masked_fill(remove, float("-inf"))\n')
+_STEP = ("            logits = self.forward(context)[:, -1, :] / temperature          # (B, V)\n"
+         "            logits = filter_logits(logits, top_k, top_p)")
+
+TRANSFORMER_MUTANTS = [
+    # ---------------------------------------------------------------- transformer.CausalSelfAttention
+    _t("attn_no_scaling", "CausalSelfAttention", _SCORES,
+       "        scores = q @ k.transpose(-2, -1)                                   # (B, H, T, T)",
+       "forgets the 1/sqrt(head_dim) scaling of the scores"),
+    _t("attn_scaled_by_embed_dim", "CausalSelfAttention", _SCORES,
+       "        scores = q @ k.transpose(-2, -1) / math.sqrt(C)                    # (B, H, T, T)",
+       "scales by sqrt(embed_dim) instead of sqrt(head_dim)"),
+    _t("attn_no_mask", "CausalSelfAttention", _MASK_SOFTMAX,
+       "        weights = torch.softmax(scores, dim=-1)                             # (B, H, T, T)",
+       "no causal mask: every position sees the future"),
+    _t("attn_mask_hides_diagonal", "CausalSelfAttention", _FUTURE,
+       '        future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(0)  # (T, T): s > t',
+       "triu(0) instead of triu(1): a position cannot attend to itself (the first row is all -inf: NaN)"),
+    _t("attn_mask_hides_past", "CausalSelfAttention", _FUTURE,
+       '        future = torch.ones(T, T, dtype=torch.bool, device=x.device).tril(-1)  # (T, T): s > t',
+       "tril instead of triu: the mask hides the past and shows the future"),
+    _t("attn_softmax_over_queries", "CausalSelfAttention", _MASK_SOFTMAX,
+       '        scores = scores.masked_fill(future, float("-inf"))\n'
+       "        weights = torch.softmax(scores, dim=-2).nan_to_num()                # (B, H, T, T)",
+       "softmax over the queries (dim=-2) instead of the keys"),
+    _t("attn_mask_after_softmax", "CausalSelfAttention", _MASK_SOFTMAX,
+       "        weights = torch.softmax(scores, dim=-1).masked_fill(future, 0.0)    # (B, H, T, T)",
+       "zeroes the future weights after the softmax: the rows no longer sum to 1"),
+    _t("attn_mask_after_softmax_renormalized", "CausalSelfAttention", _MASK_SOFTMAX,
+       "        weights = torch.softmax(scores, dim=-1).masked_fill(future, 0.0)    # (B, H, T, T)\n"
+       "        weights = weights / weights.sum(dim=-1, keepdim=True)",
+       "masks after a softmax over all keys, then renormalizes: equal in exact arithmetic, but a huge future "
+       "score takes all the mass first (0/0)"),
+    _t("attn_heads_not_transposed_back", "CausalSelfAttention",
+       "        y = y.transpose(1, 2).reshape(B, T, C)                              # (B, T, C), heads in order",
+       "        y = y.reshape(B, T, C)                                              # (B, T, C), heads in order",
+       "reshapes (B, H, T, hd) to (B, T, C) without moving the heads back: positions and heads get mixed"),
+    _t("attn_heads_split_wrong", "CausalSelfAttention",
+       "        q = q.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)     # (B, H, T, hd)\n"
+       "        k = k.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)     # (B, H, T, hd)\n"
+       "        v = v.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)     # (B, H, T, hd)",
+       "        q = q.view(B, T, self.head_dim, self.num_heads).transpose(1, 3).transpose(2, 3)  # (B, H, T, hd)\n"
+       "        k = k.view(B, T, self.head_dim, self.num_heads).transpose(1, 3).transpose(2, 3)  # (B, H, T, hd)\n"
+       "        v = v.view(B, T, self.head_dim, self.num_heads).transpose(1, 3).transpose(2, 3)  # (B, H, T, hd)",
+       "splits C as (head_dim, num_heads) instead of (num_heads, head_dim): heads take strided channels"),
+    _t("attn_k_q_swapped", "CausalSelfAttention",
+       "        q, k, v = self.qkv(x).split(C, dim=-1)                              # 3 x (B, T, C)",
+       "        k, q, v = self.qkv(x).split(C, dim=-1)                              # 3 x (B, T, C)",
+       "takes the first slice of qkv as the keys and the second as the queries"),
+    _t("attn_no_output_projection", "CausalSelfAttention", "        return self.proj(y)\n",
+       "        return y\n", "forgets the output projection proj"),
+    _t("attn_uses_sdpa", "CausalSelfAttention", _SCORES + "\n" + _FUTURE + "\n" + _MASK_SOFTMAX + "\n"
+       "        y = weights @ v                                                     # (B, H, T, hd)",
+       "        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)        # (B, H, T, hd)",
+       "calls torch's scaled_dot_product_attention, which the contract disables in grading"),
+
+    # ---------------------------------------------------------------- transformer.Block
+    _t("block_post_norm", "Block",
+       "        x = x + self.attn(self.ln1(x))\n        x = x + self.mlp(self.ln2(x))\n",
+       "        x = self.ln1(x + self.attn(x))\n        x = self.ln2(x + self.mlp(x))\n",
+       "post-norm (the 2017 block) instead of the contract's pre-norm"),
+    _t("block_relu", "Block", "4 * embed_dim), nn.GELU(),", "4 * embed_dim), nn.ReLU(),",
+       "ReLU instead of GELU in the MLP"),
+    _t("block_tanh_gelu", "Block", "4 * embed_dim), nn.GELU(),", '4 * embed_dim), nn.GELU(approximate="tanh"),',
+       "the tanh approximation of GELU instead of the exact (erf) one"),
+    _t("block_mlp_without_residual", "Block", "        x = x + self.mlp(self.ln2(x))\n",
+       "        x = self.mlp(self.ln2(x))\n", "forgets the residual connection around the MLP"),
+    _t("block_one_norm_twice", "Block", "        x = x + self.mlp(self.ln2(x))\n",
+       "        x = x + self.mlp(self.ln1(x))\n", "normalizes the MLP's input with ln1 (ln2 left unused)"),
+
+    # ---------------------------------------------------------------- transformer.CharTransformer
+    _t("model_no_positions", "CharTransformer",
+       "        x = self.tok_emb(idx) + self.pos_emb(positions)                     # (B, T, C)",
+       "        x = self.tok_emb(idx)                                               # (B, T, C)",
+       "forgets the position embeddings"),
+    _t("model_no_final_norm", "CharTransformer", "        return self.head(self.ln_f(x))",
+       "        return self.head(x)", "forgets the final LayerNorm ln_f"),
+    _t("model_first_block_only", "CharTransformer",
+       "        for block in self.blocks:\n            x = block(x)                                                    # (B, T, C)\n",
+       "        x = self.blocks[0](x)                                               # (B, T, C)\n",
+       "applies only the first block"),
+    _t("model_tied_head", "CharTransformer", "        self.head = nn.Linear(embed_dim, vocab_size)\n",
+       "        self.head = nn.Linear(embed_dim, vocab_size)\n        self.head.weight = self.tok_emb.weight\n",
+       "ties the head to the token embedding (GPT-2 does; the contract does not)"),
+    _t("model_dropout", "CharTransformer",
+       "        x = self.tok_emb(idx) + self.pos_emb(positions)                     # (B, T, C)",
+       "        x = F.dropout(self.tok_emb(idx) + self.pos_emb(positions), 0.1, self.training)  # (B, T, C)",
+       "adds dropout on the embeddings (the contract has none): the output is random in train mode"),
+    _t("model_accepts_long_input", "CharTransformer",
+       "        if not 1 <= T <= self.context_length:\n", "        if T < 1:\n",
+       "no ValueError for T > context_length (the position embedding then fails with an IndexError)"),
+
+    # ---------------------------------------------------------------- transformer.CharTransformer.loss
+    _t("loss_targets_not_shifted", "CharTransformer.loss", "                               idx[:, 1:].reshape(-1))",
+       "                               idx[:, :-1].reshape(-1))",
+       "compares each position's logits with its own token instead of the next one"),
+    _t("loss_sum", "CharTransformer.loss", "                               idx[:, 1:].reshape(-1))",
+       '                               idx[:, 1:].reshape(-1), reduction="sum")',
+       "a sum over the B*T predictions instead of the mean"),
+    _t("loss_in_bits", "CharTransformer.loss", "                               idx[:, 1:].reshape(-1))",
+       "                               idx[:, 1:].reshape(-1)) / math.log(2)",
+       "the loss in bits instead of nats"),
+    _t("loss_sum_over_time", "CharTransformer.loss",
+       "        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),        # (B*T, V)\n"
+       "                               idx[:, 1:].reshape(-1))                      # (B*T,)",
+       "        return F.cross_entropy(logits.transpose(1, 2), idx[:, 1:], reduction=\"none\").sum(1).mean()",
+       "sums over the positions and averages over the batch only (nats per sequence, not per token)"),
+
+    # ---------------------------------------------------------------- transformer.CharTransformer.generate
+    _t("gen_ignores_temperature", "CharTransformer.generate", _STEP,
+       "            logits = self.forward(context)[:, -1, :]                        # (B, V)\n"
+       "            logits = filter_logits(logits, top_k, top_p)",
+       "never divides by the temperature"),
+    _t("gen_multiplies_temperature", "CharTransformer.generate", _STEP,
+       "            logits = self.forward(context)[:, -1, :] * temperature          # (B, V)\n"
+       "            logits = filter_logits(logits, top_k, top_p)",
+       "multiplies the logits by the temperature instead of dividing"),
+    _t("gen_filter_before_temperature", "CharTransformer.generate", _STEP,
+       "            logits = self.forward(context)[:, -1, :]                        # (B, V)\n"
+       "            logits = filter_logits(logits, top_k, top_p) / temperature",
+       "filters (top-k, top-p) before dividing by the temperature"),
+    _t("gen_greedy", "CharTransformer.generate",
+       "            next_token = torch.multinomial(torch.softmax(logits, dim=-1), 1)  # (B, 1)",
+       "            next_token = logits.argmax(dim=-1, keepdim=True)                # (B, 1)",
+       "takes the most probable token instead of sampling"),
+    _t("gen_first_position", "CharTransformer.generate", _STEP,
+       "            logits = self.forward(context)[:, 0, :] / temperature           # (B, V)\n"
+       "            logits = filter_logits(logits, top_k, top_p)",
+       "samples from the first position's logits instead of the last"),
+    _t("gen_no_crop", "CharTransformer.generate",
+       "            context = idx[:, -self.context_length:]                         # (B, <= T_max)",
+       "            context = idx                                                   # (B, <= T_max)",
+       "never crops the context: fails once the sequence is longer than context_length"),
+    _t("gen_crops_the_start", "CharTransformer.generate",
+       "            context = idx[:, -self.context_length:]                         # (B, <= T_max)",
+       "            context = idx[:, :self.context_length]                          # (B, <= T_max)",
+       "keeps the first context_length tokens instead of the last"),
+    _t("gen_does_not_condition_on_draws", "CharTransformer.generate",
+       "        for _ in range(num_new_tokens):\n            context = idx[:, -self.context_length:]",
+       "        prompt = idx\n        for _ in range(num_new_tokens):\n            context = prompt[:, -self.context_length:]",
+       "every step conditions on the prompt only, not on the tokens drawn so far"),
+
+    # ---------------------------------------------------------------- transformer.filter_logits (through generate)
+    _t("filter_top_p_before_top_k", ("filter_logits", "CharTransformer.generate"), _FILTER_TOP_K + _FILTER_TOP_P,
+       _FILTER_TOP_P + _FILTER_TOP_K, "applies top-p before top-k (the nucleus of the unfiltered distribution)"),
+    _t("filter_top_k_drops_kth", ("filter_logits", "CharTransformer.generate"),
+       '        logits = logits.masked_fill(logits < kth_largest, float("-inf"))',
+       '        logits = logits.masked_fill(logits <= kth_largest, float("-inf"))',
+       "<= instead of <: keeps k - 1 tokens"),
+    _t("filter_top_p_inclusive_mass", ("filter_logits", "CharTransformer.generate"),
+       "        mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs    # (B, V), exclusive",
+       "        mass_before = torch.cumsum(sorted_probs, dim=-1)                   # (B, V), exclusive",
+       "removes the token that crosses p (inclusive cumulative sum): the kept mass falls short of p"),
+]
+MUTANTS += TRANSFORMER_MUTANTS

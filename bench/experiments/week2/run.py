@@ -145,6 +145,10 @@ def run_vae(args, x_train, x_test):
         loss_fn = lambda x: -model.elbo(x)[0].mean()                            # noqa: E731
     else:
         loss_fn = lambda x: -model.iwae_bound(x, args.k_train).mean()           # noqa: E731
+    if args.dynamic:                            # a fresh binarization of the grey images in every batch
+        flat_train = load_mnist5k("train", variant="grey")[0].reshape(-1, D)    # (4000, 784) in [0, 1]
+        static_loss = loss_fn
+        loss_fn = lambda x: static_loss(torch.bernoulli(x))                     # noqa: E731
     curves = fit(model.parameters(), loss_fn, flat_train, args.epochs, args.batch, args.lr, args.seed,
                  args.cosine, eval_fn=(lambda: mean_nll(lambda b: model.elbo(b)[0], flat_test)) if args.curves else None,
                  wd=args.wd)
@@ -184,6 +188,7 @@ def main(argv=None):
     p.add_argument("--objective", choices=["elbo", "iwae"], default="elbo")
     p.add_argument("--k-train", type=int, default=5)
     p.add_argument("--k-eval", type=int, default=1000)
+    p.add_argument("--dynamic", action="store_true", help="VAE: train on fresh binarizations of the grey images")
     args = p.parse_args(argv)
 
     torch.set_num_threads(1)

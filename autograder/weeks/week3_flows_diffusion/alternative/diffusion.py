@@ -1,7 +1,8 @@
 """Week 3, alternative correct implementation: DDPM, DDIM and flow matching.
 
 A second, independent implementation of the graded functions of `diffusion.py`
-(contract: `spec/week3.md`; Ho et al., 2020; Song et al., 2021; Lipman et al., 2023).
+(contract: the docstrings of `solutions/week3_flows_diffusion/diffusion.py`; Ho et al., 2020;
+Song et al., 2021; Lipman et al., 2023).
 Where the contract leaves room it differs from the obvious version:
 - schedules are built with Python floats in loops (cumulative products by hand, `math.cos`),
   then stored as float64 tensors;

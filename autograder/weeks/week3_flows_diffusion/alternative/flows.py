@@ -1,8 +1,8 @@
 """Week 3, alternative correct implementation: Real NVP (Dinh et al., 2017).
 
-A second, independent implementation of the graded functions of `flows.py`
-(contract: `spec/week3.md`). Where the contract leaves room it differs from the obvious
-version:
+A second, independent implementation of the graded functions of `flows.py` (contract: the
+docstrings of `solutions/week3_flows_diffusion/flows.py`). Where the contract leaves room it
+differs from the obvious version:
 - each coupling has two separate networks, one for the log-scale `s` and one for the shift
   `t`, and each sees only the conditioning coordinates (gathered by index) and outputs only
   the transformed ones, instead of one network on the zero-masked full vector;
