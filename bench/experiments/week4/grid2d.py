@@ -102,6 +102,7 @@ def main(argv=None):
         m, hq, kl = gan.mode_coverage(x, centres, sd)
         out.append({"steps": steps, "modes": m, "hq": round(hq, 4), "kl": round(kl, 4),
                     "cpu": round(time.process_time() - cpu0, 1)})
+        print(json.dumps(out[-1]), file=sys.stderr, flush=True)  # progress, in case the run is stopped
     print(json.dumps({"args": vars(a), "phases": out, "cpu": round(time.process_time() - cpu0, 1),
                       "wall": round(time.perf_counter() - wall0, 1)}), flush=True)
 

@@ -34,7 +34,17 @@ ax.axhline(0.0, color="k", lw=0.5)
 ax.set_yscale("symlog", linthresh=0.1)   # linear within ±0.1, logarithmic beyond: both signs and both scales
 ax.set(xlabel="generator step", ylabel="E_real f − E_fake f (signed)", title="the critic's score gap")
 ax.legend()'''),
-    # Issue 12, item 2.10: "FD in the hundreds" is stale (the untrained generator's FD is in the thousands).
+    ("cell-14", """The right-hand plot shows the gap's magnitude on a
+log scale, so a change of sign shows as a dip towards 0; the printed lines give its last value, with its
+sign.""", """The right-hand plot shows the signed gap on a symmetric
+log axis (linear within ±0.1, logarithmic beyond); the printed lines give its range, the share of steps at
+which it is negative, and its last value."""),
+    ("q2-lipschitz", "(the dips of its magnitude towards 0 near the end)", "(the curve crosses 0 near the end)"),
+    ("cell-21", """fd_curve, start = [(0, generated_fd())], time.perf_counter()
+""", """fd_curve, start = [(0, generated_fd())], time.perf_counter()
+print(f"step     0: FD {fd_curve[0][1]:7.2f}  (the untrained generator)")
+"""),
+    # Issue 12, item 2.10: "FD in the hundreds" is stale (the committed run printed FD 6,959 after 200 steps).
     ("test-mnist", '''    # From an untrained generator (FD in the hundreds) the FD falls by more than half.''',
      '''    # From an untrained generator (its FD, printed at step 0, is far above the floor) the FD falls by more
     # than half.'''),
