@@ -527,13 +527,13 @@ TRANSFORMER_MUTANTS = [
        "every step conditions on the prompt only, not on the tokens drawn so far"),
 
     # ---------------------------------------------------------------- transformer.filter_logits (through generate)
-    _t("filter_top_p_before_top_k", ("filter_logits", "CharTransformer.generate"), _FILTER_TOP_K + _FILTER_TOP_P,
+    _t("filter_top_p_before_top_k", ("CharTransformer.generate",), _FILTER_TOP_K + _FILTER_TOP_P,
        _FILTER_TOP_P + _FILTER_TOP_K, "applies top-p before top-k (the nucleus of the unfiltered distribution)"),
-    _t("filter_top_k_drops_kth", ("filter_logits", "CharTransformer.generate"),
+    _t("filter_top_k_drops_kth", ("CharTransformer.generate",),
        '        logits = logits.masked_fill(logits < kth_largest, float("-inf"))',
        '        logits = logits.masked_fill(logits <= kth_largest, float("-inf"))',
        "<= instead of <: keeps k - 1 tokens"),
-    _t("filter_top_p_inclusive_mass", ("filter_logits", "CharTransformer.generate"),
+    _t("filter_top_p_inclusive_mass", ("CharTransformer.generate",),
        "        mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs    # (B, V), exclusive",
        "        mass_before = torch.cumsum(sorted_probs, dim=-1)                   # (B, V), exclusive",
        "removes the token that crosses p (inclusive cumulative sum): the kept mass falls short of p"),
