@@ -354,9 +354,9 @@ def pixelcnn_sample_twice(sub, ref):
     sub.call_fixture("perturb_parameters", model, 0.3)
     images = _all_binary(4, torch.float32).view(16, 1, 2, 2)
     probs = check.tensor(model.log_prob(images), shape=(16,), what="log_prob of all 16 images").to(F64).exp()
-    # As for MADE: with max p(x) <= 0.9 (checked), two honest batches of 2000 coincide with probability < 1e-90.
-    check.true(float(probs.max()) <= 0.9, "test misconfigured: the model is nearly deterministic")
+    # As for MADE: with max p(x) <= 0.99 (checked), two honest batches of 2000 coincide with probability < 2e-9.
+    check.true(float(probs.max()) <= 0.99, "test misconfigured: the model is nearly deterministic")
     first, second = probes.sampler_twice(sub, model, "sample", [2000, 2, 2], what="PixelCNN.sample(2000, 2, 2)")
     check.tensor(first, shape=(2000, 1, 2, 2), dtype=torch.float32, what="PixelCNN.sample(2000, 2, 2)")
-    # Fisher's exact test per pixel (exact level), 4 pixels share p_fail = 1e-6.
-    probes.independent(first, second, p_fail=1e-6, what="two calls of PixelCNN.sample(2000, 2, 2)")
+    # Fisher's exact test per pixel (exact level), 4 pixels share p_fail = 9.9e-7.
+    probes.independent(first, second, p_fail=9.9e-7, what="two calls of PixelCNN.sample(2000, 2, 2)")  # + 2e-9 above
