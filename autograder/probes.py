@@ -60,7 +60,8 @@ def independent(first: torch.Tensor, second: torch.Tensor, p_fail: float, what: 
     Rows are i.i.d. within a call under the contract, so under independence of the two calls each
     coordinate's pairs are i.i.d. draws of a product law. Binary coordinates: Fisher's exact test on
     the 2x2 table (exact conditional level). Others: Kendall's tau, whose null law is the same for
-    every continuous marginal law (scipy's normal approximation, accurate for n in the thousands).
+    every continuous marginal law (scipy's normal approximation, accurate for n in the thousands); and
+    continuous draws of the two calls must not share exact values (reused proposals or noise).
     The columns share p_fail (Bonferroni); a constant column carries no information and is skipped.
     """
     a = first.detach().to(torch.float64).reshape(first.shape[0], -1)
@@ -78,6 +79,13 @@ def independent(first: torch.Tensor, second: torch.Tensor, p_fail: float, what: 
             p_value = stats.fisher_exact(table).pvalue
         else:
             p_value = stats.kendalltau(x, y).pvalue
+            if not np.all(x == np.round(x)):  # continuous draws: two calls share (almost) no exact value
+                # Honest float draws coincide only by round-off (expected n^2 · density · ulp, below 1 for the
+                # n, laws and dtypes of these tests); a tenth of the values shared means reused draws.
+                shared = int(np.isin(x, y).sum())
+                if shared > max(10, len(x) // 10):
+                    raise check.CheckFailed(f"{shared} of the {len(x)} draws of {what} in coordinate {c} occur in "
+                                            "both calls: each call must draw fresh values, not reuse earlier ones")
         if not p_value >= per:
             raise check.CheckFailed(f"the draws of {what} are associated across the two calls in coordinate {c} "
                                     f"(p-value {p_value:.1e} < {per:.0e}): each call must draw fresh, independent "
@@ -113,3 +121,19 @@ def leaves_arguments(sub, target, method, args: list, what: str, kwargs=None):
                              "tensor")
     return d["value"]
 
+
+
+def default_is(sub, target, method, args: list, name: str, value, what: str, kwargs=None) -> None:
+    """Leaving out the argument `name` must equal passing `name=value` (its documented default): the two
+    calls run after the same torch.manual_seed, so random functions compare too (their randomness comes
+    from the global generator)."""
+    kwargs = dict(kwargs or {})
+    d = sub.call_fixture("same_under_seed", target, method, _seed(), list(args), kwargs, list(args),
+                         {**kwargs, name: value})
+    check.true(isinstance(d, dict) and {"a", "b"} <= set(d), f"{what}: the probe returned malformed data")
+    a, b = d["a"], d["b"]
+    flat_a = a if isinstance(a, (tuple, list)) else (a,)
+    flat_b = b if isinstance(b, (tuple, list)) else (b,)
+    same = len(flat_a) == len(flat_b) and all(_same(x, y) for x, y in zip(flat_a, flat_b))
+    check.true(same, f"{what}: leaving out {name} does not give the same result as {name}={value!r}, its documented "
+                     "default")
