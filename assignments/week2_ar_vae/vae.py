@@ -11,7 +11,12 @@ bound with K samples,
 
     L_K(x) = E[ log (1/K) sum_k p(x, z_k) / q(z_k | x) ],   z_k ~ q(z | x) independently,
 
-satisfies L_1 = ELBO (in expectation), L_K <= L_{K+1} <= log p(x), and L_K -> log p(x).
+satisfies L_K <= L_{K+1} <= log p(x) (Burda et al., 2016, Theorem 1). L_1 is the ELBO itself, and
+the one-sample estimate iwae_bound(x, 1) has the mean of elbo(x), though not its distribution: elbo
+uses the closed-form KL. L_K -> log p(x) as K -> infinity needs a condition on the importance
+weights w = p(x, z) / q(z | x): Burda et al.'s theorem assumes them bounded; a finite L_1 also
+suffices (the strong law of large numbers, with Fatou's lemma applied to
+log mean_k w_k - mean_k log w_k >= 0).
 
 Log-likelihoods are in nats. Every function takes its device and dtype from its inputs (or the
 model's parameters) and works in float32 and float64.

@@ -1,12 +1,12 @@
 """Week 2, alternative correct implementation: MADE (Germain et al., 2015).
 
-A second, independent implementation of the graded classes and functions of `made.py`
-(contract: `spec/week2.md`). It is written differently from the reference where the contract
-leaves room: masks are built by explicit loops over units with integer degree arithmetic, the
-network adds the paper's optional direct input-to-output connection (a strictly masked linear
-layer), `log_prob` accumulates in float64, and the sampler draws each dimension by comparing
-logistic noise with the logit instead of calling `torch.bernoulli`. The hidden tests must give it
-full marks; a test that fails it is a wrong test.
+A second, independent implementation of the graded classes and functions of `made.py` (the
+contract: the docstrings of `solutions/week2_ar_vae/made.py`). It is written differently from the
+reference where the contract leaves room: masks are built by explicit loops over units with integer
+degree arithmetic, the network adds the paper's optional direct input-to-output connection (a
+strictly masked linear layer), `log_prob` accumulates in float64, and the sampler draws each
+dimension by comparing logistic noise with the logit instead of calling `torch.bernoulli`. The
+hidden tests must give it full marks; a test that fails it is a wrong test.
 """
 
 from __future__ import annotations

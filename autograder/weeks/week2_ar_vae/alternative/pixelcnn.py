@@ -1,12 +1,12 @@
 """Week 2, alternative correct implementation: PixelCNN (van den Oord et al., 2016).
 
-A second, independent implementation of the graded classes of `pixelcnn.py` (contract:
-`spec/week2.md`). It differs from the obvious version where the contract leaves room: the masks
-are built by a loop over kernel positions, the type-B layers are residual blocks
-(h + relu(conv_B(h))), the head is two 1x1 convolutions, `log_prob` accumulates in float64, and
-the sampler draws each pixel by comparing logistic noise with its logit. Residual connections do
-not change which pixels each logit sees, because a type-B kernel already contains its centre. The
-hidden tests must give it full marks; a test that fails it is a wrong test.
+A second, independent implementation of the graded classes of `pixelcnn.py` (the contract: the
+docstrings of `solutions/week2_ar_vae/pixelcnn.py`). It differs from the obvious version where the
+contract leaves room: the masks are built by a loop over kernel positions, the type-B layers are
+residual blocks (h + relu(conv_B(h))), the head is two 1x1 convolutions, `log_prob` accumulates in
+float64, and the sampler draws each pixel by comparing logistic noise with its logit. Residual
+connections do not change which pixels each logit sees, because a type-B kernel already contains
+its centre. The hidden tests must give it full marks; a test that fails it is a wrong test.
 """
 
 from __future__ import annotations

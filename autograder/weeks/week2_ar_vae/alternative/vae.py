@@ -1,13 +1,13 @@
 """Week 2, alternative correct implementation: the VAE (Kingma & Welling, 2014) and the IWAE bound
 (Burda et al., 2016).
 
-A second, independent implementation of the graded functions and class of `vae.py` (contract:
-`spec/week2.md`). Where the contract leaves room it differs from the obvious version: every
-log-density is accumulated in float64 and cast back, the noise of `reparameterize` is drawn in
-float64, the encoder and decoder have two hidden layers with ELU activations and the encoder has
-separate heads for mu and logvar, the IWAE bound loops over its K samples, and samples are drawn by
-comparing uniforms with probabilities. The hidden tests must give it full marks; a test that fails
-it is a wrong test.
+A second, independent implementation of the graded functions and class of `vae.py` (the contract:
+the docstrings of `solutions/week2_ar_vae/vae.py`). Where the contract leaves room it differs from
+the obvious version: every log-density is accumulated in float64 and cast back, the noise of
+`reparameterize` is drawn in float64, the encoder and decoder have two hidden layers with ELU
+activations and the encoder has separate heads for mu and logvar, the IWAE bound loops over its K
+samples, and samples are drawn by comparing uniforms with probabilities. The hidden tests must give
+it full marks; a test that fails it is a wrong test.
 """
 
 from __future__ import annotations
