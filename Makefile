@@ -146,6 +146,7 @@ gradescope-e2e: $(DATA_STAMP)
 
 CI_SEEDS ?= 3
 mutants: $(DATA_STAMP) ## Every mutant loses points; the reference and the alternative keep full marks (CI_SEEDS seeds)
+	$(PY) -m autograder clauses all
 	$(PY) -m autograder mutants all
 	$(PY) -m autograder seeds all --num-seeds $(CI_SEEDS)
 

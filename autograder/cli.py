@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("week", help="1..4, a folder name, or 'all'")
     p.add_argument("--only", nargs="*", help="mutant ids to run")
 
+    p = sub.add_parser("clauses", help="clause coverage of the hidden tests (weeks/<week>/CLAUSES.md); fail if short")
+    p.add_argument("week", nargs="?", default="all", help="1..4, a folder name, or 'all' (the default)")
+    p.add_argument("--write", action="store_true", help="regenerate the tests column of CLAUSES.md from the tests")
+    p.add_argument("--verbose", "-v", action="store_true", help="list every clause with its tests")
+
     p = sub.add_parser("seeds", help="grade the reference under many seeds; fail if it loses a point")
     p.add_argument("week", help="1..4, a folder name, or 'all'")
     p.add_argument("--num-seeds", type=int, default=20)
@@ -83,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import mutants
 
         return mutants.main(_weeks(args.week), only=args.only)
+    if args.command == "clauses":
+        from autograder import clauses
+
+        return clauses.main(_weeks(args.week), write=args.write, verbose=args.verbose)
     if args.command == "seeds":
         from autograder import mutants
 

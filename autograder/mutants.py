@@ -118,6 +118,10 @@ def main(weeks: list[Week], only: list[str] | None = None) -> int:
         survivors += [f"{week.folder}:{r[0]}" for r in rows if r[1] >= r[2]]
         untested = [m.id for m, r in zip(mutants, rows) if not r[3]]
         survivors += [f"{week.folder}:{m} (no test exercises its functions)" for m in untested]
+        from autograder import clauses
+
+        if clauses.path(week).exists():
+            print(clauses.coverage(week).line())
     if survivors:
         print("\nmutants that keep full marks:\n  " + "\n  ".join(survivors))
         return 1

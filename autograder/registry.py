@@ -1,6 +1,7 @@
 """The hidden-test format: a decorator that turns a function into a graded test.
 
-    @test(points=2, functions=["density.categorical_nll"], visibility="hidden", timeout=30, slow=False)
+    @test(points=2, functions=["density.categorical_nll"], visibility="hidden", timeout=30, slow=False,
+          clauses=["density.categorical_nll.value", ...])
     def categorical_nll_matches_reference(sub, ref):
         \"\"\"First docstring line: the test's name in the feedback.\"\"\"
 
@@ -27,6 +28,7 @@ class Test:
     functions: tuple[str, ...]  # "file.function" names the test exercises
     func: Callable
     slow: bool = False  # a training run: the mutation harness runs it only for mutants the fast tests miss
+    clauses: tuple[str, ...] = ()  # ids of the contract clauses it checks (weeks/<week>/CLAUSES.md)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -34,7 +36,8 @@ class Test:
 
 
 def test(points: float = 1, functions: list[str] | tuple[str, ...] = (), visibility: str = "hidden",
-         timeout: float = 30, name: str | None = None, slow: bool = False) -> Callable:
+         timeout: float = 30, name: str | None = None, slow: bool = False,
+         clauses: list[str] | tuple[str, ...] = ()) -> Callable:
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
     if not functions:
@@ -43,7 +46,8 @@ def test(points: float = 1, functions: list[str] | tuple[str, ...] = (), visibil
     def decorate(func: Callable) -> Callable:
         doc = (func.__doc__ or func.__name__).strip().splitlines()[0]
         func._autograder_test = dict(points=points, functions=tuple(functions), visibility=visibility,
-                                     timeout=timeout, name=name or doc, slow=bool(slow))
+                                     timeout=timeout, name=name or doc, slow=bool(slow),
+                                     clauses=tuple(clauses))
         return func
 
     return decorate

@@ -16,6 +16,7 @@ import torch
 from scipy import special
 
 from autograder import checks as check
+from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
 
@@ -31,7 +32,8 @@ def _spd(dim: int, dtype=F64) -> torch.Tensor:
 # =============================================================================================
 # categorical_nll, fit_categorical
 # =============================================================================================
-@test(points=0.5, functions=["density.categorical_nll"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["density.categorical_nll"], visibility="visible", timeout=30,
+      clauses=["density.categorical_nll.value"])
 def categorical_nll_uniform_is_log_k(sub, ref):
     """categorical_nll: uniform logits give exactly log K, as a () tensor."""
     x = torch.randint(0, 7, (97,))
@@ -41,7 +43,8 @@ def categorical_nll_uniform_is_log_k(sub, ref):
                 why="float32 round-off of log_softmax(0) = -log 7")
 
 
-@test(points=1.5, functions=["density.categorical_nll"], timeout=30)
+@test(points=1.5, functions=["density.categorical_nll"], timeout=30,
+      clauses=["density.categorical_nll.value"])
 def categorical_nll_oracle(sub, ref):
     """categorical_nll agrees with torch.distributions.Categorical and stays exact for |logits| = 1e4."""
     logits = torch.randn(11, dtype=F64) * 3
@@ -62,7 +65,8 @@ def categorical_nll_oracle(sub, ref):
                 why="float32 relative round-off (6e-8) of terms up to 2e4, summed over 97 entries")
 
 
-@test(points=0.5, functions=["density.categorical_nll"], timeout=30)
+@test(points=0.5, functions=["density.categorical_nll"], timeout=30,
+      clauses=["density.categorical_nll.value"])
 def categorical_nll_matches_reference(sub, ref):
     """categorical_nll agrees with the reference in float32 and float64 (batch 97)."""
     for dtype, k, atol in [(torch.float32, 7, 1e-5), (F64, 13, 1e-12)]:
@@ -98,7 +102,8 @@ def _categorical_data(k: int, n: int) -> torch.Tensor:
     return torch.cat([torch.arange(k), draws])[torch.randperm(n)]
 
 
-@test(points=1.5, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
+@test(points=1.5, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60,
+      clauses=["density.fit_categorical.fit"])
 def fit_categorical_matches_frequencies(sub, ref):
     """fit_categorical: softmax of the fitted logits matches the empirical frequencies within 0.01."""
     x = _categorical_data(6, 997)
@@ -109,7 +114,8 @@ def fit_categorical_matches_frequencies(sub, ref):
                 why="the contract: 500 Adam steps at lr 0.1 reach the MLE within 0.01")
 
 
-@test(points=1, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60)
+@test(points=1, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60,
+      clauses=["density.fit_categorical.fit"])
 def fit_categorical_follows_adam(sub, ref):
     """fit_categorical: zero start, then Adam with the given lr (checked after 1 and 12 steps)."""
     x = _categorical_data(5, 301)
@@ -127,7 +133,8 @@ def fit_categorical_follows_adam(sub, ref):
 # =============================================================================================
 # bits_per_dim, dequantized_bits_per_dim
 # =============================================================================================
-@test(points=0.5, functions=["density.bits_per_dim"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["density.bits_per_dim"], visibility="visible", timeout=30,
+      clauses=["density.bits_per_dim.value"])
 def bits_per_dim_closed_form(sub, ref):
     """bits_per_dim = nll / (D ln 2), elementwise, for tensors and floats."""
     nll = torch.rand(97, dtype=F64) * 3000
@@ -140,7 +147,8 @@ def bits_per_dim_closed_form(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=["density.dequantized_bits_per_dim"], timeout=30)
+@test(points=1, functions=["density.dequantized_bits_per_dim"], timeout=30,
+      clauses=["density.dequantized_bits_per_dim.value"])
 def dequantized_bits_per_dim_closed_form(sub, ref):
     """dequantized_bits_per_dim = (−log density + D ln L) / (D ln 2), for L = 256 and L = 16."""
     log_density = torch.randn(97, dtype=F64) * 500
@@ -189,7 +197,8 @@ def _dlm_params(m: int, k: int, dtype) -> tuple[torch.Tensor, torch.Tensor, torc
     return logit_weights.to(dtype), means.to(dtype), log_scales.to(dtype)
 
 
-@test(points=2, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=2, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60,
+      clauses=["density.discretized_logistic_mixture_log_prob.value"])
 def dlm_normalized_and_finite(sub, ref):
     """Discretized logistic mixture: the pmf sums to 1 over all K values, finite for extreme parameters."""
     k = 256
@@ -221,7 +230,8 @@ def dlm_normalized_and_finite(sub, ref):
     check.close(got, torch.zeros(5), atol=1e-6, what="log p with K = 1 (must be 0)", why="float32 round-off")
 
 
-@test(points=1.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=1.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60,
+      clauses=["density.discretized_logistic_mixture_log_prob.value"])
 def dlm_matches_exact_cdf(sub, ref):
     """Discretized logistic mixture: log p agrees with exact logistic-CDF bin masses (float64, with the fallback)."""
     k = 64
@@ -234,7 +244,8 @@ def dlm_matches_exact_cdf(sub, ref):
                     what=f"log p(x) with M = {m} (nats)", why="float64 round-off of log-sigmoid differences")
 
 
-@test(points=0.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60)
+@test(points=0.5, functions=["density.discretized_logistic_mixture_log_prob"], timeout=60,
+      clauses=["density.discretized_logistic_mixture_log_prob.value", "density.discretized_logistic_mixture_log_prob.dtype"])
 def dlm_matches_reference(sub, ref):
     """Discretized logistic mixture agrees with the reference (float32 by probabilities, float64 in log space)."""
     k = 256
@@ -256,7 +267,8 @@ def dlm_matches_reference(sub, ref):
 # =============================================================================================
 # gaussian_log_prob, gaussian_mle
 # =============================================================================================
-@test(points=1.5, functions=["density.gaussian_log_prob"], timeout=30)
+@test(points=1.5, functions=["density.gaussian_log_prob"], timeout=30,
+      clauses=["density.gaussian_log_prob.value"])
 def gaussian_log_prob_oracle(sub, ref):
     """gaussian_log_prob agrees with torch.distributions.MultivariateNormal (float64, D = 1 and 4)."""
     for dim in (4, 1):
@@ -269,7 +281,8 @@ def gaussian_log_prob_oracle(sub, ref):
                     why="float64 round-off through a Cholesky factor of a condition-10 matrix")
 
 
-@test(points=0.5, functions=["density.gaussian_log_prob"], timeout=30)
+@test(points=0.5, functions=["density.gaussian_log_prob"], timeout=30,
+      clauses=["density.gaussian_log_prob.value"])
 def gaussian_log_prob_matches_reference(sub, ref):
     """gaussian_log_prob agrees with the reference in float32 (D = 3, batch 97)."""
     mean, cov = torch.randn(3), _spd(3, torch.float32)
@@ -280,7 +293,8 @@ def gaussian_log_prob_matches_reference(sub, ref):
                 what="log N(x; mean, cov) in float32 (nats)", why="float32 round-off of terms up to ~50")
 
 
-@test(points=1, functions=["density.gaussian_mle"], visibility="visible", timeout=30)
+@test(points=1, functions=["density.gaussian_mle"], visibility="visible", timeout=30,
+      clauses=["density.gaussian_mle.value"])
 def gaussian_mle_closed_form(sub, ref):
     """gaussian_mle returns the sample mean and the covariance divided by N (float64 and float32)."""
     for dtype, tol in [(F64, 1e-12), (torch.float32, 1e-5)]:
@@ -339,7 +353,8 @@ def _check_em_against_sklearn(result, gm, k: int, d: int, num_iters: int, label:
                "EM never decreases it (tolerance 1e-6)")
 
 
-@test(points=3, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
+@test(points=3, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60,
+      clauses=["density.gmm_em.iterations", "density.gmm_em.log_likelihoods", "density.gmm_em.returns"])
 def gmm_em_matches_sklearn(sub, ref):
     """gmm_em agrees with scikit-learn's GaussianMixture (float64), with a monotone log-likelihood."""
     x = _clusters([[0.0, 0.0], [6.0, 1.0], [2.0, 7.0]], [1.0, 0.7, 1.3], 301)
@@ -360,7 +375,8 @@ def gmm_em_matches_sklearn(sub, ref):
                               "three clusters")
 
 
-@test(points=1.5, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60)
+@test(points=1.5, functions=["density.gmm_em", "density.gaussian_log_prob"], timeout=60,
+      clauses=["density.gmm_em.robust"])
 def gmm_em_far_component_and_outlier(sub, ref):
     """gmm_em survives a component far from all data and an outlier (log space, 10·eps in N_k), like scikit-learn."""
     x = _clusters([[3.0, 3.0], [-3.0, -2.0]], [0.8, 1.0], 199)
@@ -372,7 +388,8 @@ def gmm_em_far_component_and_outlier(sub, ref):
                               "far component and outlier")
 
 
-@test(points=0.5, functions=["density.gmm_em"], timeout=60)
+@test(points=0.5, functions=["density.gmm_em"], timeout=60,
+      clauses=["density.gmm_em.returns"])
 def gmm_em_float32_matches_reference(sub, ref):
     """gmm_em keeps float32 and agrees with the reference in float32."""
     x = _clusters([[0.0, 0.0], [5.0, 5.0]], [1.0, 1.5], 151).float()
@@ -385,7 +402,8 @@ def gmm_em_float32_matches_reference(sub, ref):
                     why="float32 round-off over 10 EM iterations on well-separated clusters")
 
 
-@test(points=0.5, functions=["density.gmm_em"], timeout=30)
+@test(points=0.5, functions=["density.gmm_em"], timeout=30,
+      clauses=["density.gmm_em.raises"])
 def gmm_em_rejects_zero_iterations(sub, ref):
     """gmm_em raises ValueError when num_iters < 1 (and runs with num_iters = 1)."""
     x = torch.randn(11, 2)
@@ -398,7 +416,8 @@ def gmm_em_rejects_zero_iterations(sub, ref):
 # =============================================================================================
 # kl_gaussian, kl_monte_carlo
 # =============================================================================================
-@test(points=1.5, functions=["density.kl_gaussian"], timeout=30)
+@test(points=1.5, functions=["density.kl_gaussian"], timeout=30,
+      clauses=["density.kl_gaussian.value"])
 def kl_gaussian_oracle(sub, ref):
     """kl_gaussian agrees with torch.distributions.kl_divergence, is 0 for equal Gaussians, and matches 1-D."""
     d = 4
@@ -419,7 +438,8 @@ def kl_gaussian_oracle(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=0.5, functions=["density.kl_gaussian"], timeout=30)
+@test(points=0.5, functions=["density.kl_gaussian"], timeout=30,
+      clauses=["density.kl_gaussian.value"])
 def kl_gaussian_matches_reference(sub, ref):
     """kl_gaussian agrees with the reference in float32 (D = 3)."""
     m0, m1, s0, s1 = torch.randn(3), torch.randn(3), _spd(3, torch.float32), _spd(3, torch.float32)
@@ -429,7 +449,8 @@ def kl_gaussian_matches_reference(sub, ref):
                 why="float32 round-off through Cholesky factors of condition-10 matrices")
 
 
-@test(points=1, functions=["density.kl_monte_carlo"], timeout=30)
+@test(points=1, functions=["density.kl_monte_carlo"], timeout=30,
+      clauses=["density.kl_monte_carlo.value"])
 def kl_monte_carlo_estimate(sub, ref):
     """kl_monte_carlo is the sample mean of log p − log q over the given samples (float64 and float32)."""
     m0, m1 = [0.5, -1.0], [-0.5, 0.5]
@@ -477,7 +498,8 @@ def _fit(sub, direction: str, init_mean: float):
 # standard deviations are 0.024 (mean) and 0.017 (std) for forward KL, 0.013 and 0.006 for
 # reverse KL. The bands are >= 13 of those deviations wide (a Gaussian tail of < 1e-30), and far
 # narrower than the gap between the two answers (>= 1.8 in the mean, >= 2.2 in the std).
-@test(points=1.5, functions=["density.fit_gaussian"], timeout=60)
+@test(points=1.5, functions=["density.fit_gaussian"], timeout=60,
+      clauses=["density.fit_gaussian.forward"])
 def fit_gaussian_forward_matches_moments(sub, ref):
     """fit_gaussian, forward KL: matches the mean and std of a bimodal target (mass-covering)."""
     mean, std = _fit(sub, "forward", init_mean=-1.0)
@@ -486,7 +508,8 @@ def fit_gaussian_forward_matches_moments(sub, ref):
                f"moments: mean {FORWARD_MEAN:.3f} ± 0.35, std {FORWARD_STD:.3f} ± 0.25")
 
 
-@test(points=1.5, functions=["density.fit_gaussian"], timeout=60)
+@test(points=1.5, functions=["density.fit_gaussian"], timeout=60,
+      clauses=["density.fit_gaussian.reverse"])
 def fit_gaussian_reverse_seeks_a_mode(sub, ref):
     """fit_gaussian, reverse KL: settles on the nearer mode of a bimodal target (mode-seeking, reparameterized)."""
     for init_mean, mode in [(1.0, 3.0), (-1.0, -3.0)]:
@@ -496,7 +519,8 @@ def fit_gaussian_reverse_seeks_a_mode(sub, ref):
                    f"mode at {mode:g} (mean {mode:g} ± 0.2, std 0.5 ± 0.08)")
 
 
-@test(points=0.5, functions=["density.fit_gaussian"], timeout=30)
+@test(points=0.5, functions=["density.fit_gaussian"], timeout=30,
+      clauses=["density.fit_gaussian.raises"])
 def fit_gaussian_rejects_bad_direction(sub, ref):
     """fit_gaussian raises ValueError for a direction other than "forward" and "reverse"."""
     # A valid call must work first: a function that always raises earns nothing here.
@@ -506,3 +530,45 @@ def fit_gaussian_rejects_bad_direction(sub, ref):
     check.number(fitted[1], what="the fitted std")
     check.raises(ValueError, sub.density.fit_gaussian, sub.fixture("mixture_1d_log_prob", **TARGET),
                  sub.fixture("mixture_1d_sampler", **TARGET), "sideways", num_steps=1)
+
+
+# =============================================================================================
+# Clause tests (issue 18): defaults, dtypes and detached results no test covered. Each names the
+# clauses of CLAUSES.md it checks.
+# =============================================================================================
+@test(points=0.5, functions=["density.fit_categorical", "density.categorical_nll"], timeout=60,
+      clauses=["density.fit_categorical.returns", "density.fit_categorical.defaults"])
+def fit_categorical_dtype_detached_and_defaults(sub, ref):
+    """fit_categorical returns detached default-dtype logits; num_steps = 500 and lr = 0.1 by default."""
+    x = torch.tensor([0, 1, 1, 2, 2, 2, 3] * 5)
+    check.tensor(sub.density.fit_categorical(x, 4, num_steps=3), shape=(4,), dtype=torch.float32,
+                 what="fit_categorical(x, 4, num_steps=3)")
+    check.true(sub.call_fixture("output_requires_grad", "density.fit_categorical", None, x, 4, num_steps=3) is False,
+               "fit_categorical returned logits attached to the autograd graph: return them detached")
+    probes.default_is(sub, "density.fit_categorical", None, [x, 4], "num_steps", 500, what="fit_categorical(x, 4)")
+    probes.default_is(sub, "density.fit_categorical", None, [x, 4], "lr", 0.1, kwargs={"num_steps": 20},
+                      what="fit_categorical(x, 4, num_steps=20)")
+
+
+@test(points=0.5, functions=["density.dequantized_bits_per_dim", "density.gmm_em"], timeout=30,
+      clauses=["density.dequantized_bits_per_dim.num_levels_default", "density.gmm_em.defaults"])
+def density_defaults(sub, ref):
+    """dequantized_bits_per_dim uses num_levels = 256, gmm_em num_iters = 100 and reg_covar = 1e-6 by default."""
+    log_density = torch.randn(7, dtype=F64) * 50
+    probes.default_is(sub, "density.dequantized_bits_per_dim", None, [log_density, 12], "num_levels", 256,
+                      what="dequantized_bits_per_dim(log_density, 12)")
+    x = torch.cat([torch.randn(60, 2, dtype=F64), torch.randn(60, 2, dtype=F64) + 3])
+    init = torch.tensor([[0.5, 0.0], [2.0, 3.0]], dtype=F64)
+    probes.default_is(sub, "density.gmm_em", None, [x, init], "num_iters", 100, what="gmm_em(x, init_means)")
+    probes.default_is(sub, "density.gmm_em", None, [x, init], "reg_covar", 1e-6, kwargs={"num_iters": 5},
+                      what="gmm_em(x, init_means, num_iters=5)")
+
+
+@test(points=0.5, functions=["density.fit_gaussian"], timeout=60, clauses=["density.fit_gaussian.defaults"])
+def fit_gaussian_defaults(sub, ref):
+    """fit_gaussian's defaults lr = 0.05, batch_size = 512, init_mean = 0 (the same seed gives the same fit)."""
+    args = [sub.fixture("mixture_1d_log_prob", means=[-1.0, 2.0], stds=[0.5, 0.8], weights=[0.4, 0.6]),
+            sub.fixture("mixture_1d_sampler", means=[-1.0, 2.0], stds=[0.5, 0.8], weights=[0.4, 0.6]), "reverse"]
+    for name, value in (("lr", 0.05), ("batch_size", 512), ("init_mean", 0.0)):
+        probes.default_is(sub, "density.fit_gaussian", None, args, name, value, kwargs={"num_steps": 30},
+                          what="fit_gaussian(..., 'reverse', num_steps=30)")

@@ -14,6 +14,7 @@ import torch
 from scipy import integrate, stats
 
 from autograder import checks as check
+from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
 
@@ -24,7 +25,8 @@ NO_LIBRARY_SAMPLERS = ("torch.multinomial", "torch.distributions")
 # =============================================================================================
 # sample_categorical
 # =============================================================================================
-@test(points=0.5, functions=["sampling.sample_categorical"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_categorical"], visibility="visible", timeout=30,
+      clauses=["sampling.sample_categorical.shape"])
 def sample_categorical_shape_and_support(sub, ref):
     """sample_categorical returns (S,) int64 draws and never draws a zero-probability class."""
     probs = torch.tensor([0.0, 2.0, 0.0, 1.0, 3.0, 0.0])
@@ -35,7 +37,8 @@ def sample_categorical_shape_and_support(sub, ref):
     check.true(not drawn, f"sample_categorical drew class {drawn[0] if drawn else ''}, whose probability is 0")
 
 
-@test(points=2, functions=["sampling.sample_categorical"], timeout=60)
+@test(points=2, functions=["sampling.sample_categorical"], timeout=60,
+      clauses=["sampling.sample_categorical.distribution"])
 def sample_categorical_chi_square(sub, ref):
     """sample_categorical draws each class with probability probs[k] / sum(probs) (chi-square test)."""
     cases = [(torch.tensor([0.5, 2.0, 0.0, 1.0, 3.5, 0.25, 1.75]), 100_000),  # unnormalized, sum 9
@@ -50,7 +53,8 @@ def sample_categorical_chi_square(sub, ref):
                          what=f"frequencies of {n} draws ({probs.dtype})")
 
 
-@test(points=0.5, functions=["sampling.sample_categorical"], timeout=30)
+@test(points=0.5, functions=["sampling.sample_categorical"], timeout=30,
+      clauses=["sampling.sample_categorical.raises_num_samples"])
 def sample_categorical_rejects_no_samples(sub, ref):
     """sample_categorical raises ValueError when num_samples < 1 (and returns 1 sample for 1)."""
     check.tensor(sub.without("torch.multinomial", "torch.distributions").sampling.sample_categorical(
@@ -89,7 +93,8 @@ def _check_acceptance_rate(rate: float, expected: float, num_samples: int, p_fai
 BETA_OFFSET = 1.7
 
 
-@test(points=2, functions=["sampling.rejection_sample"], timeout=60)
+@test(points=2, functions=["sampling.rejection_sample"], timeout=60,
+      clauses=["sampling.rejection_sample.distribution", "sampling.rejection_sample.acceptance_rate"])
 def rejection_sample_beta(sub, ref):
     """rejection_sample: exactly S draws distributed as the target (KS test), acceptance rate Z/M."""
     s = 20_000
@@ -106,7 +111,8 @@ def rejection_sample_beta(sub, ref):
     _check_acceptance_rate(rate, 1 / 3, s, p_fail=5e-7)
 
 
-@test(points=1, functions=["sampling.rejection_sample"], timeout=60)
+@test(points=1, functions=["sampling.rejection_sample"], timeout=60,
+      clauses=["sampling.rejection_sample.distribution", "sampling.rejection_sample.acceptance_rate"])
 def rejection_sample_gaussian_2d(sub, ref):
     """rejection_sample works with (n, D) proposals: N(m, I) from N(m, 4 I), rate 1/4."""
     # p(x) / q(x) = 4 exp(-3 |x - m|² / 8) <= 4 in 2-D, so M = 4 e^c for p̃ = e^c p, and the rate is 1/4.
@@ -125,7 +131,8 @@ def rejection_sample_gaussian_2d(sub, ref):
     _check_acceptance_rate(rate, 0.25, s, p_fail=3e-7)
 
 
-@test(points=0.5, functions=["sampling.rejection_sample"], timeout=30)
+@test(points=0.5, functions=["sampling.rejection_sample"], timeout=30,
+      clauses=["sampling.rejection_sample.raises"])
 def rejection_sample_rejects_no_samples(sub, ref):
     """rejection_sample raises ValueError when num_samples < 1 (and returns 1 sample for 1)."""
     one = check.sequence(sub.sampling.rejection_sample(
@@ -151,7 +158,8 @@ def _count_moves(chain: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     return (chain != previous).any(dim=-1)
 
 
-@test(points=2, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=2, functions=["sampling.metropolis_hastings"], timeout=60,
+      clauses=["sampling.metropolis_hastings.invariance", "sampling.metropolis_hastings.returns"])
 def metropolis_hastings_keeps_target_invariant(sub, ref):
     """metropolis_hastings keeps the target invariant: 100,000 chains started from it stay distributed as it."""
     means, std, weights = [[-1.5, 0.0], [1.5, 1.0]], 1.0, [0.3, 0.7]
@@ -172,7 +180,8 @@ def metropolis_hastings_keeps_target_invariant(sub, ref):
         check.ks(chain[-1, :, i], cdf, p_fail=5e-7, what=f"coordinate {i} of the chains after 2 steps from the target")
 
 
-@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60,
+      clauses=["sampling.metropolis_hastings.returns"])
 def metropolis_hastings_acceptance_rate(sub, ref):
     """metropolis_hastings moves: its acceptance rate at stationarity is the exact one (binomial test)."""
     # Target N(m, s² I) in 2-D, proposal N(x, sigma² I), x ~ target. Given z = (x' - x) / sigma,
@@ -194,7 +203,8 @@ def metropolis_hastings_acceptance_rate(sub, ref):
     check.binomial(moved, c, a, p_fail=1e-6, what="the fraction of accepted proposals at stationarity")
 
 
-@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60)
+@test(points=1.5, functions=["sampling.metropolis_hastings"], timeout=60,
+      clauses=["sampling.metropolis_hastings.invariance"])
 def metropolis_hastings_converges_from_far_start(sub, ref):
     """metropolis_hastings converges from a far start: after 250 steps the chains follow the target."""
     mean, cov = [1.0, -2.0], [[1.0, 0.6], [0.6, 2.0]]
@@ -219,7 +229,8 @@ def metropolis_hastings_converges_from_far_start(sub, ref):
 # =============================================================================================
 # langevin
 # =============================================================================================
-@test(points=2, functions=["sampling.langevin"], timeout=60)
+@test(points=2, functions=["sampling.langevin"], timeout=60,
+      clauses=["sampling.langevin.step"])
 def langevin_stationary_variance(sub, ref):
     """langevin (ULA) on N(0, 1) with step h reaches the variance 1 / (1 − h/2), not 1."""
     # x' = (1 - h) x + sqrt(2h) z: from x0 = 0, x_T ~ N(0, v (1 - (1 - h)^(2T))) exactly, with
@@ -236,7 +247,8 @@ def langevin_stationary_variance(sub, ref):
     check.mean_z(got, 0.0, var, p_fail=5e-7, what="the mean of the final states")
 
 
-@test(points=1, functions=["sampling.langevin"], timeout=60)
+@test(points=1, functions=["sampling.langevin"], timeout=60,
+      clauses=["sampling.langevin.step"])
 def langevin_transient_from_offset(sub, ref):
     """langevin: from a far start, mean and variance after 4 steps follow the exact ULA recursion."""
     # Target N(m, diag(s²)): per coordinate x' = a x + (1 - a) m + sqrt(2h) z with a = 1 - h / s², so
@@ -267,7 +279,8 @@ TRANSITION = [[1.0, 2.0, 0.0, 1.0],  # row i: p(next | current = i), unnormalize
               [2.0, 0.0, 1.0, 1.0]]
 
 
-@test(points=0.5, functions=["sampling.sample_markov_chain"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_markov_chain"], visibility="visible", timeout=30,
+      clauses=["sampling.sample_markov_chain.shape"])
 def sample_markov_chain_shape(sub, ref):
     """sample_markov_chain returns (S, L) int64 states in [0, K), for L = 1 and L = 5."""
     for length in (1, 5):
@@ -277,7 +290,8 @@ def sample_markov_chain_shape(sub, ref):
         check.true(bool(((got >= 0) & (got < 4)).all()), "sample_markov_chain returned a state outside [0, K)")
 
 
-@test(points=2, functions=["sampling.sample_markov_chain"], timeout=60)
+@test(points=2, functions=["sampling.sample_markov_chain"], timeout=60,
+      clauses=["sampling.sample_markov_chain.distribution"])
 def sample_markov_chain_chi_square(sub, ref):
     """sample_markov_chain: initial states and transitions follow the given (row-stochastic) probabilities."""
     s, length = 20_000, 6
@@ -296,7 +310,8 @@ def sample_markov_chain_chi_square(sub, ref):
         check.chi_square(counts[i], trans[i], p_fail=2e-7, what=f"frequencies of the state after state {i}")
 
 
-@test(points=0.5, functions=["sampling.sample_markov_chain"], timeout=30)
+@test(points=0.5, functions=["sampling.sample_markov_chain"], timeout=30,
+      clauses=["sampling.sample_markov_chain.raises_num_samples"])
 def sample_markov_chain_rejects_no_samples(sub, ref):
     """sample_markov_chain raises ValueError when num_samples < 1 (and samples 1 chain for 1)."""
     check.tensor(sub.sampling.sample_markov_chain(torch.tensor(INITIAL), torch.tensor(TRANSITION), 3, 1),
@@ -328,7 +343,8 @@ def _check_filtered(got: torch.Tensor, logits: torch.Tensor, keep: torch.Tensor,
     check.true(bool((got[~keep] == -math.inf).all()), f"{what}: removed logits must be -inf")
 
 
-@test(points=1.5, functions=["sampling.top_k_filter"], timeout=30)
+@test(points=1.5, functions=["sampling.top_k_filter"], timeout=30,
+      clauses=["sampling.top_k_filter.value"])
 def top_k_filter_crafted(sub, ref):
     """top_k_filter keeps exactly the k largest logits of every row (no ties), for (..., V) inputs."""
     for dtype, shape, k in [(torch.float32, (3, 5, 11), 4), (torch.float32, (97, 7), 1), (F64, (13, 9), 3)]:
@@ -341,7 +357,8 @@ def top_k_filter_crafted(sub, ref):
         check.true(bool((got == logits).all()), f"top_k_filter with k = {k} >= V must return the logits unchanged")
 
 
-@test(points=0.5, functions=["sampling.top_k_filter"], timeout=30)
+@test(points=0.5, functions=["sampling.top_k_filter"], timeout=30,
+      clauses=["sampling.top_k_filter.raises"])
 def top_k_filter_rejects_k_below_one(sub, ref):
     """top_k_filter raises ValueError when k < 1 (and accepts k = 1)."""
     check.tensor(sub.sampling.top_k_filter(torch.randn(2, 5), 1), shape=(2, 5), finite=False,
@@ -368,7 +385,8 @@ def _nucleus_oracle(logits: torch.Tensor, p: float) -> torch.Tensor:
     return torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, mass_before < p)
 
 
-@test(points=1.5, functions=["sampling.top_p_filter"], timeout=30)
+@test(points=1.5, functions=["sampling.top_p_filter"], timeout=30,
+      clauses=["sampling.top_p_filter.value"])
 def top_p_filter_crafted(sub, ref):
     """top_p_filter keeps the smallest set of most probable tokens reaching p, and always the top one."""
     for dtype, p in [(torch.float32, 0.7), (F64, 0.9), (torch.float32, 0.35)]:
@@ -386,7 +404,8 @@ def top_p_filter_crafted(sub, ref):
     check.true(bool((got == logits).all()), "top_p_filter with p = 1 must return the logits unchanged")
 
 
-@test(points=0.5, functions=["sampling.top_p_filter"], timeout=30)
+@test(points=0.5, functions=["sampling.top_p_filter"], timeout=30,
+      clauses=["sampling.top_p_filter.raises"])
 def top_p_filter_rejects_bad_p(sub, ref):
     """top_p_filter raises ValueError for p outside (0, 1] (and accepts p = 0.5)."""
     check.tensor(sub.sampling.top_p_filter(torch.randn(2, 5), 0.5), shape=(2, 5), finite=False,
@@ -398,7 +417,8 @@ def top_p_filter_rejects_bad_p(sub, ref):
 # =============================================================================================
 # sample_from_logits
 # =============================================================================================
-@test(points=0.5, functions=["sampling.sample_from_logits", "sampling.top_k_filter"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["sampling.sample_from_logits", "sampling.top_k_filter"], visibility="visible", timeout=30,
+      clauses=["sampling.sample_from_logits.value"])
 def sample_from_logits_shape_and_greedy(sub, ref):
     """sample_from_logits returns (B,) int64 tokens; with top_k = 1 it returns each row's argmax."""
     logits = _distinct_logits((97, 10))
@@ -422,7 +442,8 @@ def _filtered_probs(logits: torch.Tensor, temperature: float, top_k: int | None,
 
 
 @test(points=2, functions=["sampling.sample_from_logits", "sampling.top_k_filter", "sampling.top_p_filter"],
-      timeout=60)
+      timeout=60,
+      clauses=["sampling.sample_from_logits.value"])
 def sample_from_logits_distribution(sub, ref):
     """sample_from_logits: temperature, then top-k, then top-p, then a draw (chi-square tests)."""
     row = torch.tensor([2.0, 1.2, 0.9, 0.1, -0.5, -1.3])
@@ -443,3 +464,119 @@ def sample_from_logits_distribution(sub, ref):
         # Pearson chi-square over the tokens (removed tokens must never be drawn); 4 tests share 1e-6.
         check.chi_square(torch.bincount(got, minlength=len(logits)), probs, p_fail=2.5e-7,
                          what=f"token frequencies with {kwargs}")
+
+
+# =============================================================================================
+# Clause tests (issue 18): every sampler called twice under the global generator, the filters'
+# new tensors, and the argument checks no test covered. Each names the clauses of CLAUSES.md it checks.
+# =============================================================================================
+@test(points=1, functions=["sampling.sample_categorical"], timeout=30,
+      clauses=["sampling.sample_categorical.global_generator", "sampling.sample_categorical.independent_calls"])
+def sample_categorical_twice(sub, ref):
+    """Two calls of sample_categorical give different, independent draws from torch's global generator."""
+    probs = torch.tensor([0.2, 0.5, 0.3], dtype=F64)
+    first, second = probes.sampler_twice(sub, "sampling.sample_categorical", None, [probs, 3000],
+                                         what="sample_categorical(probs, 3000)")
+    check.tensor(first, shape=(3000,), dtype=torch.int64, what="sample_categorical(probs, 3000)")
+    # Two honest batches of 3000 coincide with probability (sum p^2)^3000 = 0.38^3000 < 1e-1000. Independence:
+    # Kendall's tau on the pairs of draws (its null law is exact up to scipy's tie-corrected normal
+    # approximation, accurate at n = 3000), p_fail = 1e-6.
+    probes.independent(first[:, None], second[:, None], p_fail=1e-6, what="two calls of sample_categorical")
+
+
+@test(points=1, functions=["sampling.rejection_sample"], timeout=30,
+      clauses=["sampling.rejection_sample.global_generator", "sampling.rejection_sample.independent_calls"])
+def rejection_sample_twice(sub, ref):
+    """Two calls of rejection_sample give different, independent samples from torch's global generator."""
+    args = [sub.fixture("beta_log_prob", a=2.0, b=5.0), sub.fixture("uniform_sampler", low=0.0, high=1.0),
+            sub.fixture("uniform_log_prob", low=0.0, high=1.0), math.log(0.0825), 2000]
+    # p~(x) = x (1 - x)^4 peaks at x = 0.2 with 0.08192 <= M = 0.0825: a tight bound, acceptance Z/M = 0.40,
+    # so a sampler that reuses its proposals across calls returns many of the same values twice.
+    first, second = probes.sampler_twice(sub, "sampling.rejection_sample", None, args, index=0,
+                                         what="rejection_sample(..., 2000)")
+    check.tensor(first, shape=(2000,), what="the samples of rejection_sample(..., 2000)")
+    # Continuous draws coincide with probability 0; Kendall's tau on the pairs, p_fail = 1e-6.
+    probes.independent(first[:, None], second[:, None], p_fail=1e-6, what="two calls of rejection_sample")
+
+
+@test(points=1, functions=["sampling.metropolis_hastings"], timeout=30,
+      clauses=["sampling.metropolis_hastings.global_generator", "sampling.metropolis_hastings.independent_calls"])
+def metropolis_hastings_twice(sub, ref):
+    """Two calls of metropolis_hastings from the same states give different, independent chains."""
+    x0 = torch.zeros(2000, 2, dtype=F64)
+    args = [sub.fixture("gaussian_log_prob", mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]]), x0, 5, 1.0]
+    first, second = probes.sampler_twice(sub, "sampling.metropolis_hastings", None, args, index=0,
+                                         what="metropolis_hastings(log_prob, x0, 5, 1.0)")
+    check.tensor(first, shape=(5, 2000, 2), dtype=F64, what="the chain of metropolis_hastings")
+    # The chains are i.i.d. given x0; the last states of two calls are independent. After 5 steps with
+    # acceptance ~0.7 a state is continuous (the chance that a chain never moved is ~0.3^5 = 2e-3, so ties
+    # at 0 are few). Kendall's tau per coordinate, 2 coordinates share p_fail = 1e-6.
+    probes.independent(first[-1], second[-1], p_fail=1e-6, what="the last states of two calls of metropolis_hastings")
+
+
+@test(points=1, functions=["sampling.langevin"], timeout=30,
+      clauses=["sampling.langevin.global_generator", "sampling.langevin.independent_calls"])
+def langevin_twice(sub, ref):
+    """Two calls of langevin from the same states add different, independent noise."""
+    x0 = torch.zeros(2000, 2, dtype=F64)
+    args = [sub.fixture("gaussian_score", mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]]), x0, 4, 0.1]
+    first, second = probes.sampler_twice(sub, "sampling.langevin", None, args, what="langevin(score, x0, 4, 0.1)")
+    check.tensor(first, shape=(2000, 2), dtype=F64, what="langevin(score, x0, 4, 0.1)")
+    # Continuous draws; Kendall's tau per coordinate, 2 coordinates share p_fail = 1e-6.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of langevin")
+
+
+@test(points=1, functions=["sampling.sample_markov_chain"], timeout=30,
+      clauses=["sampling.sample_markov_chain.global_generator", "sampling.sample_markov_chain.independent_calls"])
+def sample_markov_chain_twice(sub, ref):
+    """Two calls of sample_markov_chain give different, independent sequences from torch's global generator."""
+    args = [torch.tensor(INITIAL), torch.tensor(TRANSITION), 3, 3000]
+    first, second = probes.sampler_twice(sub, "sampling.sample_markov_chain", None, args,
+                                         what="sample_markov_chain(..., 3, 3000)")
+    check.tensor(first, shape=(3000, 3), dtype=torch.int64, what="sample_markov_chain(..., 3, 3000)")
+    # 3000 i.i.d. sequences per call; two calls coincide with probability < (max_x p(x))^3000, tiny. Kendall's
+    # tau per position (ties handled by scipy), 3 positions share p_fail = 1e-6.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of sample_markov_chain")
+
+
+@test(points=1, functions=["sampling.sample_from_logits"], timeout=30,
+      clauses=["sampling.sample_from_logits.global_generator", "sampling.sample_from_logits.independent_calls"])
+def sample_from_logits_twice(sub, ref):
+    """Two calls of sample_from_logits give different, independent tokens from torch's global generator."""
+    logits = torch.tensor([[1.0, 0.0, 0.5, -1.0]], dtype=F64).expand(3000, 4).contiguous()
+    first, second = probes.sampler_twice(sub, "sampling.sample_from_logits", None, [logits],
+                                         what="sample_from_logits(logits)")
+    check.tensor(first, shape=(3000,), dtype=torch.int64, what="sample_from_logits(logits)")
+    # 3000 i.i.d. tokens per call (identical rows); Kendall's tau on the pairs, p_fail = 1e-6.
+    probes.independent(first[:, None], second[:, None], p_fail=1e-6, what="two calls of sample_from_logits")
+
+
+@test(points=0.5, functions=["sampling.top_k_filter", "sampling.top_p_filter"], timeout=30,
+      clauses=["sampling.top_k_filter.new_tensor", "sampling.top_p_filter.new_tensor"])
+def filters_return_new_tensors(sub, ref):
+    """top_k_filter and top_p_filter return new tensors: the caller's logits are left unchanged."""
+    logits = torch.randn(5, 7, dtype=F64)
+    probes.leaves_arguments(sub, "sampling.top_k_filter", None, [logits, 2], what="top_k_filter(logits, 2)")
+    probes.leaves_arguments(sub, "sampling.top_p_filter", None, [logits, 0.5], what="top_p_filter(logits, 0.5)")
+
+
+@test(points=1, functions=["sampling.sample_categorical", "sampling.metropolis_hastings", "sampling.langevin",
+                           "sampling.sample_markov_chain", "sampling.sample_from_logits"], timeout=30,
+      clauses=["sampling.sample_categorical.raises_probs", "sampling.metropolis_hastings.raises",
+               "sampling.langevin.raises", "sampling.sample_markov_chain.raises_length",
+               "sampling.sample_from_logits.raises"])
+def samplers_reject_bad_arguments(sub, ref):
+    """The samplers raise ValueError on the bad arguments their docstrings name."""
+    check.raises(ValueError, sub.sampling.sample_categorical, torch.tensor([0.5, -0.1, 0.6]), 3)
+    check.raises(ValueError, sub.sampling.sample_categorical, torch.zeros(3), 3)
+    log_prob = sub.fixture("gaussian_log_prob", mean=[0.0], cov=[[1.0]])
+    score = sub.fixture("gaussian_score", mean=[0.0], cov=[[1.0]])
+    x0 = torch.zeros(4, 1, dtype=F64)
+    # The boundaries num_steps = 0 (langevin) and step_size = 0 are left alone: the alternative correct
+    # implementation accepts them (a zero-step chain returns x0), so only clear violations are checked.
+    for fn, target, steps in ((sub.sampling.metropolis_hastings, log_prob, 0), (sub.sampling.langevin, score, -1)):
+        check.raises(ValueError, fn, target, x0, steps, 0.5)
+        check.raises(ValueError, fn, target, x0, 3, -0.5)
+    check.raises(ValueError, sub.sampling.sample_markov_chain, torch.tensor(INITIAL), torch.tensor(TRANSITION), 0, 3)
+    check.raises(ValueError, sub.sampling.sample_from_logits, torch.randn(3, 4), 0.0)
+    check.raises(ValueError, sub.sampling.sample_from_logits, torch.randn(3, 4), -1.0)

@@ -539,3 +539,106 @@ TRANSFORMER_MUTANTS = [
        "removes the token that crosses p (inclusive cumulative sum): the kept mass falls short of p"),
 ]
 MUTANTS += TRANSFORMER_MUTANTS
+
+# =============================================================================================
+# Clause mutants (issue 18, helper clauses18): one or more per clause test added for CLAUSES.md.
+# Each breaks one clause that no test checked before: an ignored constructor argument, a kept
+# reference where the contract copies, a sampler that reseeds (or restores) the global generator.
+# =============================================================================================
+MUTANTS += [
+    _m("masked_linear_ignores_bias_argument", "MaskedLinear",
+       "        super().__init__(in_features, out_features, bias)",
+       "        super().__init__(in_features, out_features)",
+       "the bias argument is silently dropped: bias=False still gives a bias"),
+    _m("masked_linear_set_mask_aliases", "MaskedLinear",
+       "        self.mask.copy_(mask.to(dtype=self.mask.dtype, device=self.mask.device))",
+       "        self.mask = mask.to(dtype=self.mask.dtype, device=self.mask.device)",
+       "keeps the caller's tensor (`.to` returns it unchanged when the dtype matches): a later edit of it changes the layer"),
+    _m("masks_accept_empty_layer", "made_masks",
+       "        if H < 1:",
+       "        if H < 0:",
+       "a hidden width of 0 is accepted (it cuts every path)"),
+    _m("made_ignores_hidden_sizes", "MADE",
+       "        masks = made_masks(input_dim, hidden_sizes, ordering)",
+       "        masks = made_masks(input_dim, [64, 64], ordering)",
+       "hidden_sizes is silently ignored: a fixed architecture"),
+    _m("made_no_relu", "MADE",
+       "            if l > 0:\n                layers.append(nn.ReLU())\n",
+       "",
+       "no ReLU between the layers: the masked MLP is linear"),
+    _m("made_default_ordering_reversed", "MADE",
+       "        masks = made_masks(input_dim, hidden_sizes, ordering)",
+       "        if ordering is None:\n            ordering = list(range(input_dim))[::-1]\n"
+       "        masks = made_masks(input_dim, hidden_sizes, ordering)",
+       "the default ordering is D-1, ..., 0 instead of arange(D)"),
+    _m("made_swallows_bad_ordering", "MADE",
+       "        masks = made_masks(input_dim, hidden_sizes, ordering)",
+       "        try:\n            masks = made_masks(input_dim, hidden_sizes, ordering)\n"
+       "        except ValueError:\n            masks = made_masks(max(input_dim, 2), hidden_sizes)",
+       "catches made_masks' ValueError and falls back to the identity ordering"),
+    _m("made_sample_reseeds", "MADE.sample",
+       "        weight = self.net[0].weight\n        x = torch.zeros(num_samples, self.input_dim,",
+       "        torch.manual_seed(0)\n        weight = self.net[0].weight\n        x = torch.zeros(num_samples, self.input_dim,",
+       "reseeds the global generator: every call returns the same draws"),
+    _m("made_sample_forks_rng", "MADE.sample",
+       "        for i in torch.argsort(self.ordering).tolist():\n"
+       "            logits = self.forward(x)                                   # (S, D)\n"
+       "            x[:, i] = torch.bernoulli(torch.sigmoid(logits[:, i]))",
+       "        with torch.random.fork_rng():\n"
+       "            for i in torch.argsort(self.ordering).tolist():\n"
+       "                logits = self.forward(x)                               # (S, D)\n"
+       "                x[:, i] = torch.bernoulli(torch.sigmoid(logits[:, i]))",
+       "draws inside fork_rng: the global generator is restored, so every call repeats the same draws"),
+    _p("pixelcnn_ignores_num_layers", "PixelCNN",
+       "        for _ in range(num_layers - 1):",
+       "        for _ in range(6):",
+       "num_layers is silently ignored: always 7 masked convolutions"),
+    _p("pixelcnn_ignores_kernel_size", "PixelCNN",
+       '            layers += [MaskedConv2d("B", hidden_channels, hidden_channels, kernel_size), nn.ReLU()]',
+       '            layers += [MaskedConv2d("B", hidden_channels, hidden_channels, 3), nn.ReLU()]',
+       "the type-B layers ignore kernel_size"),
+    _p("pixelcnn_default_five_layers", "PixelCNN",
+       "    def __init__(self, hidden_channels: int = 64, num_layers: int = 7, kernel_size: int = 7):\n        super().__init__()",
+       "    def __init__(self, hidden_channels: int = 64, num_layers: int = 5, kernel_size: int = 7):\n        super().__init__()",
+       "a default num_layers other than the contract's 7"),
+    _p("pixelcnn_sample_reseeds", "PixelCNN.sample",
+       "        weight = self.net[0].weight\n        x = torch.zeros(num_samples, 1, height, width,",
+       "        torch.manual_seed(1234)\n        weight = self.net[0].weight\n        x = torch.zeros(num_samples, 1, height, width,",
+       "reseeds the global generator: every call returns the same images"),
+    _v("reparam_reseeds", "reparameterize",
+       "    eps = torch.randn_like(mu)",
+       "    torch.manual_seed(0)\n    eps = torch.randn_like(mu)",
+       "reseeds the global generator: the same eps at every call"),
+    _v("reparam_numpy_noise", "reparameterize",
+       "    eps = torch.randn_like(mu)",
+       "    eps = torch.as_tensor(__import__('numpy').random.standard_normal(tuple(mu.shape))).to(mu)",
+       "draws eps with numpy: torch.manual_seed does not reproduce it"),
+    _v("reparam_private_generator", "reparameterize",
+       "    eps = torch.randn_like(mu)",
+       "    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(7)).to(mu)",
+       "a private generator seeded at each call: the same eps every time, the global generator untouched"),
+    _v("elbo_reseeds", "VAE.elbo",
+       "        z = reparameterize(mu, logvar)                                 # (B, L)",
+       "        torch.manual_seed(0)\n        z = reparameterize(mu, logvar)                                 # (B, L)",
+       "reseeds before drawing z: every call uses the same z"),
+    _v("iwae_reseeds", "VAE.iwae_bound",
+       "        eps = torch.randn((K,) + mu.shape, dtype=mu.dtype, device=mu.device)  # (K, B, L)",
+       "        torch.manual_seed(0)\n        eps = torch.randn((K,) + mu.shape, dtype=mu.dtype, device=mu.device)  # (K, B, L)",
+       "reseeds before drawing eps: every call uses the same noise"),
+    _v("vae_sample_reseeds_after", "VAE.sample",
+       "        return torch.bernoulli(torch.sigmoid(self.decode(z)))",
+       "        x = torch.bernoulli(torch.sigmoid(self.decode(z)))\n        torch.manual_seed(0)\n        return x",
+       "reseeds the global generator after drawing: the next call's draws no longer depend on the seed"),
+    _v("vae_sample_reseeds", "VAE.sample",
+       "        weight = self.decoder[0].weight\n        z = torch.randn(num_samples",
+       "        torch.manual_seed(0)\n        weight = self.decoder[0].weight\n        z = torch.randn(num_samples",
+       "reseeds the global generator: every call returns the same samples"),
+    _v("vae_ignores_hidden_dim", "VAE",
+       "            nn.Linear(input_dim, hidden_dim), nn.ReLU(),\n"
+       "            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),\n"
+       "            nn.Linear(hidden_dim, 2 * latent_dim))",
+       "            nn.Linear(input_dim, 256), nn.ReLU(),\n"
+       "            nn.Linear(256, 256), nn.ReLU(),\n"
+       "            nn.Linear(256, 2 * latent_dim))",
+       "the encoder ignores hidden_dim: a fixed width of 256"),
+]

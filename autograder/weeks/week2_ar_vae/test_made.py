@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
 
@@ -55,7 +56,8 @@ def _draw(probs: torch.Tensor, n: int) -> torch.Tensor:
 # =============================================================================================
 # MaskedLinear
 # =============================================================================================
-@test(points=0.5, functions=["made.MaskedLinear"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["made.MaskedLinear"], visibility="visible", timeout=30,
+      clauses=["made.MaskedLinear.__init__.features", "made.MaskedLinear.__init__.mask_ones"])
 def masked_linear_buffer_and_shape(sub, ref):
     """MaskedLinear keeps a 'mask' buffer of ones until set_mask, and maps (B, in) to (B, out)."""
     layer = sub.made.MaskedLinear(5, 3)
@@ -68,7 +70,8 @@ def masked_linear_buffer_and_shape(sub, ref):
     check.tensor(layer(torch.randn(97, 5)), shape=(97, 3), what="MaskedLinear(5, 3)(x)")
 
 
-@test(points=1.5, functions=["made.MaskedLinear"], timeout=30)
+@test(points=1.5, functions=["made.MaskedLinear"], timeout=30,
+      clauses=["made.MaskedLinear.__init__.features", "made.MaskedLinear.set_mask.values", "made.MaskedLinear.forward.value"])
 def masked_linear_matches_masked_weight(sub, ref):
     """MaskedLinear computes x (W * mask)^T + b after set_mask (float32 and float64, batch 97)."""
     for dtype, atol in ((torch.float32, 1e-5), (F64, 1e-12)):
@@ -93,7 +96,8 @@ def masked_linear_matches_masked_weight(sub, ref):
 # =============================================================================================
 # made_masks
 # =============================================================================================
-@test(points=0.5, functions=["made.made_masks"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["made.made_masks"], visibility="visible", timeout=30,
+      clauses=["made.made_masks.returns"])
 def made_masks_shapes(sub, ref):
     """made_masks returns one float32 0/1 mask per layer, shaped (out, in)."""
     masks = check.sequence(sub.made.made_masks(6, [10, 8]), 3, what="made_masks(6, [10, 8])")
@@ -102,7 +106,8 @@ def made_masks_shapes(sub, ref):
         check.true(bool(((mask == 0) | (mask == 1)).all()), "a mask holds values other than 0 and 1")
 
 
-@test(points=2, functions=["made.made_masks"], timeout=30)
+@test(points=2, functions=["made.made_masks"], timeout=30,
+      clauses=["made.made_masks.returns", "made.made_masks.degrees", "made.made_masks.no_hidden", "made.made_masks.ordering", "made.made_masks.ordering_default"])
 def made_masks_match_reference(sub, ref):
     """made_masks equals the reference: degrees floor(k (D-1) / H), <= for hidden, < for outputs."""
     cases = [(6, [12, 8], ORDER6),           # wide layers, a permuted ordering
@@ -120,7 +125,8 @@ def made_masks_match_reference(sub, ref):
                                    f"reference in {wrong} of {w.numel()} entries")
 
 
-@test(points=1.5, functions=["made.made_masks"], timeout=30)
+@test(points=1.5, functions=["made.made_masks"], timeout=30,
+      clauses=["made.made_masks.connectivity", "made.made_masks.ordering"])
 def made_masks_connectivity(sub, ref):
     """The product of the masks connects input j to output i exactly when ordering[j] < ordering[i]."""
     for d, hidden, ordering in ((7, [6, 9, 6], ORDER7), (6, [5], ORDER6)):
@@ -139,7 +145,8 @@ def made_masks_connectivity(sub, ref):
                                     f"(position {ordering[j]}) to output {i} (position {ordering[i]})")
 
 
-@test(points=0.5, functions=["made.made_masks"], timeout=30)
+@test(points=0.5, functions=["made.made_masks"], timeout=30,
+      clauses=["made.made_masks.raises_input_dim", "made.made_masks.raises_ordering"])
 def made_masks_rejects_bad_arguments(sub, ref):
     """made_masks raises ValueError for input_dim < 2 and for an ordering that is not a permutation."""
     check.raises(ValueError, sub.made.made_masks, 1, [4])
@@ -157,7 +164,8 @@ def _dependencies(sub, model, x: torch.Tensor, method: str = "forward") -> torch
     return (jac != 0).any(0)
 
 
-@test(points=2.5, functions=["made.MADE", "made.MaskedLinear", "made.made_masks"], timeout=60)
+@test(points=2.5, functions=["made.MADE", "made.MaskedLinear", "made.made_masks"], timeout=60,
+      clauses=["made.MADE.__init__.ordering", "made.MADE.forward.autoregressive"])
 def made_is_autoregressive_by_gradients(sub, ref):
     """MADE's logit i depends exactly on the inputs before i in the ordering (gradients, 7 dimensions)."""
     model = sub.made.MADE(7, [60, 60], ORDER7).double()
@@ -181,7 +189,8 @@ def made_is_autoregressive_by_gradients(sub, ref):
                                     f"(position {ORDER7[j]}), which comes before it in the ordering")
 
 
-@test(points=0.5, functions=["made.MADE", "made.MADE.log_prob"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["made.MADE", "made.MADE.log_prob"], visibility="visible", timeout=30,
+      clauses=["made.MADE.__init__.input_dim", "made.MADE.forward.shape", "made.MADE.log_prob.shape"])
 def made_shapes(sub, ref):
     """MADE maps (B, D) to logits (B, D), and log_prob to (B,), in float32 and float64."""
     for dtype in (torch.float32, F64):
@@ -191,7 +200,8 @@ def made_shapes(sub, ref):
         check.tensor(model.log_prob(x), shape=(97,), dtype=dtype, what=f"MADE.log_prob(x) ({dtype})")
 
 
-@test(points=2, functions=["made.MADE", "made.MADE.log_prob", "made.made_masks", "made.MaskedLinear"], timeout=60)
+@test(points=2, functions=["made.MADE", "made.MADE.log_prob", "made.made_masks", "made.MaskedLinear"], timeout=60,
+      clauses=["made.MADE.log_prob.value"])
 def made_log_prob_normalized(sub, ref):
     """MADE.log_prob sums to 1 over all 2^6 binary vectors (wide and narrow hidden layers)."""
     x = _all_binary(6)
@@ -203,7 +213,8 @@ def made_log_prob_normalized(sub, ref):
         check.normalized(log_p, dim=0, atol=1e-9, what=f"MADE(6, {hidden}).log_prob over all 64 vectors")
 
 
-@test(points=1.5, functions=["made.MADE.log_prob"], timeout=30)
+@test(points=1.5, functions=["made.MADE.log_prob"], timeout=30,
+      clauses=["made.MADE.log_prob.shape", "made.MADE.log_prob.value"])
 def made_log_prob_matches_logits(sub, ref):
     """MADE.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
@@ -215,7 +226,8 @@ def made_log_prob_matches_logits(sub, ref):
                     why="round-off of 9 softplus terms of order 1")
 
 
-@test(points=1, functions=["made.MADE.log_prob"], timeout=30)
+@test(points=1, functions=["made.MADE.log_prob"], timeout=30,
+      clauses=["made.MADE.log_prob.stable"])
 def made_log_prob_stable_for_huge_logits(sub, ref):
     """MADE.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
     model = sub.made.MADE(6, [12], ORDER6)
@@ -232,7 +244,8 @@ def made_log_prob_stable_for_huge_logits(sub, ref):
 # =============================================================================================
 # MADE.sample
 # =============================================================================================
-@test(points=0.5, functions=["made.MADE.sample"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["made.MADE.sample"], visibility="visible", timeout=30,
+      clauses=["made.MADE.sample.shape", "made.MADE.sample.raises"])
 def made_sample_shape_and_values(sub, ref):
     """MADE.sample returns (S, D) floats in {0, 1} in the model's dtype, and rejects S < 1."""
     for dtype in (torch.float32, F64):
@@ -242,7 +255,8 @@ def made_sample_shape_and_values(sub, ref):
     check.raises(ValueError, model.sample, 0)
 
 
-@test(points=1, functions=["made.MADE.sample"], timeout=30)
+@test(points=1, functions=["made.MADE.sample"], timeout=30,
+      clauses=["made.MADE.sample.one_pass"])
 def made_sample_one_pass_per_dimension(sub, ref):
     """MADE.sample runs the network once per dimension, on the whole batch at once (D passes, not S * D)."""
     model = sub.made.MADE(5, [10], [4, 2, 0, 1, 3])
@@ -259,7 +273,8 @@ def _fit_dependent(sub, model, probs: torch.Tensor, steps: int = 300):
     sub.call_fixture("train_likelihood", model, data, num_steps=steps, batch_size=256, lr=2e-2)
 
 
-@test(points=2.5, functions=["made.MADE.sample", "made.MADE", "made.MADE.log_prob"], timeout=90)
+@test(points=2.5, functions=["made.MADE.sample", "made.MADE", "made.MADE.log_prob"], timeout=90,
+      clauses=["made.MADE.sample.ancestral", "made.MADE.__init__.ordering"])
 def made_sample_chi_square(sub, ref):
     """MADE.sample draws from the model's own distribution, in the order of a permuted ordering (chi-square, D = 4)."""
     model = sub.made.MADE(4, [32, 32], ORDER4).double()
@@ -376,3 +391,127 @@ def made_learns_bars_and_stripes(sub, ref):
                f"only {shift:.2f} in total variation (expected at least {MADE_MIN_SHIFT}): the samples must be "
                "drawn from the model's own conditionals")
 
+
+
+# =============================================================================================
+# Clause tests (issue 18): constructor arguments, copying, and the sampler under the global generator.
+# Each names the clauses of weeks/week2_ar_vae/CLAUSES.md it checks.
+# =============================================================================================
+@test(points=0.5, functions=["made.MaskedLinear"], timeout=30, clauses=["made.MaskedLinear.__init__.bias"])
+def masked_linear_bias_argument(sub, ref):
+    """MaskedLinear(in, out, bias=False) has no bias: its output is x (W * mask)^T exactly."""
+    layer = sub.made.MaskedLinear(6, 4, bias=False).double()
+    mask = (torch.rand(4, 6) < 0.5).double()
+    layer.set_mask(mask)
+    state = sub.call_fixture("state_dict", layer)
+    check.true(isinstance(state, dict) and "bias" not in state,
+               "MaskedLinear(6, 4, bias=False) keeps a bias parameter: pass bias on to nn.Linear")
+    weight = check.tensor(state.get("weight"), shape=(4, 6), dtype=F64, what="the layer's weight")
+    x = torch.randn(97, 6, dtype=F64)
+    got = check.tensor(layer(x), shape=(97, 4), dtype=F64, what="MaskedLinear(6, 4, bias=False)(x)")
+    check.close(got, x @ (weight * mask).T, atol=1e-12, what="the output without a bias",
+                why="float64 round-off of a 6-term dot product")
+
+
+@test(points=1, functions=["made.MaskedLinear"], timeout=30, clauses=["made.MaskedLinear.set_mask.copies"])
+def masked_linear_set_mask_copies(sub, ref):
+    """set_mask copies the mask: editing the caller's tensor afterwards does not change the layer."""
+    for dtype in (torch.float32, F64):  # the same dtype as the buffer: .to() alone would return the caller's tensor
+        layer = _as(sub.made.MaskedLinear(7, 5), dtype)
+        state = sub.call_fixture("state_dict", layer)
+        weight = check.tensor(state.get("weight"), shape=(5, 7), dtype=dtype, what="the layer's weight")
+        bias = check.tensor(state.get("bias"), shape=(5,), dtype=dtype, what="the layer's bias")
+        mask = (torch.rand(5, 7) < 0.5).to(dtype)
+        x = torch.randn(11, 7, dtype=dtype)
+        want = F.linear(x.to(F64), weight.to(F64) * mask.to(F64), bias.to(F64))
+        # In the child: layer.set_mask(m), then m.fill_(1) (the caller reuses its tensor), then layer(x).
+        probes.keeps_copy(sub, layer, "set_mask", [mask], 0, 1.0, want, then_method="forward", then_args=[x],
+                          atol=1e-5 if dtype == torch.float32 else 1e-12,
+                          what=f"MaskedLinear's output after set_mask ({dtype})")
+
+
+@test(points=0.5, functions=["made.made_masks"], timeout=30, clauses=["made.made_masks.raises_width"])
+def made_masks_rejects_empty_layer(sub, ref):
+    """made_masks raises ValueError when a hidden width is below 1."""
+    check.raises(ValueError, sub.made.made_masks, 4, [0])
+    check.raises(ValueError, sub.made.made_masks, 4, [5, 0, 5])
+    check.raises(ValueError, sub.made.made_masks, 4, [-3])
+
+
+def _masked_mlp(layers_data, x: torch.Tensor) -> torch.Tensor:
+    """The trusted MADE forward from the layers' own weights, biases and masks: ReLU between layers."""
+    h = x.to(F64)
+    for l, layer in enumerate(layers_data):
+        if l > 0:
+            h = torch.relu(h)
+        w = check.tensor(layer["weight"], what="a layer's weight").to(F64)
+        mask = layer["mask"]
+        w = w * (check.tensor(mask, shape=tuple(w.shape), what="a layer's mask").to(F64) if mask is not None else 1.0)
+        b = layer["bias"]
+        h = h @ w.T + (check.tensor(b, what="a layer's bias").to(F64) if b is not None else 0.0)
+    return h
+
+
+@test(points=1, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.hidden_sizes"])
+def made_is_a_masked_relu_mlp(sub, ref):
+    """MADE(D, hidden_sizes) is a masked MLP with exactly those hidden widths and a ReLU between layers.
+
+    The chain of layers D -> h_1 -> ... -> D must be there; where it is all there is (the usual MADE),
+    the output is recomputed from those layers' own weights, masks and biases with a ReLU between them.
+    """
+    for hidden in ([13, 9], [], [11, 8, 12]):
+        model = sub.made.MADE(6, hidden, ORDER6).double()
+        sub.call_fixture("perturb_parameters", model, 0.3)
+        found = sub.call_fixture("layers", model)
+        check.true(isinstance(found, list) and all(isinstance(e, dict) for e in found),
+                   "the layer probe returned malformed data")
+        shapes = [tuple(e["shape"]) for e in found]
+        widths = [6, *hidden, 6]
+        want = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]
+        starts = [i for i in range(len(shapes) - len(want) + 1) if shapes[i:i + len(want)] == want]
+        check.true(bool(starts), f"MADE(6, {hidden}) has linear layers of shapes {shapes}, expected the chain {want}: "
+                                 "one masked layer per width in hidden_sizes, then D logits")
+        if len(shapes) != len(want):
+            continue  # extra layers (e.g. the paper's direct input-output connection): the chain is all we know
+        x = torch.bernoulli(torch.full((97, 6), 0.5, dtype=F64))
+        got = check.tensor(model(x), shape=(97, 6), dtype=F64, what=f"MADE(6, {hidden})(x)")
+        check.close(got, _masked_mlp(found, x), atol=1e-10, rtol=1e-10,
+                    what=f"MADE(6, {hidden})(x) against its layers applied in turn with a ReLU between them",
+                    why="float64 round-off of a few layers")
+
+
+@test(points=0.5, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.ordering_default"])
+def made_default_ordering_is_identity(sub, ref):
+    """MADE(D, hidden) without an ordering is autoregressive in the order 0, 1, ..., D-1 (gradients)."""
+    model = sub.made.MADE(6, [40, 40]).double()
+    sub.call_fixture("perturb_parameters", model, 0.05)
+    allowed = _allowed(list(range(6)))
+    dep = _dependencies(sub, model, torch.randn(32, 6, dtype=F64))
+    check.true(tuple(dep.shape) == (6, 6), f"the Jacobian has shape {tuple(dep.shape)}, expected (6, 6)")
+    # Widths 40 >= D - 1 keep every allowed path (as in made_is_autoregressive_by_gradients).
+    check.true(bool((dep == allowed).all()), "MADE(6, [40, 40]) without an ordering: logit i must depend on "
+                                             "exactly the inputs 0 .. i-1 (the default ordering is arange(D))")
+
+
+@test(points=0.5, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.raises"])
+def made_rejects_bad_arguments(sub, ref):
+    """MADE raises ValueError for input_dim < 2 and for an ordering that is not a permutation."""
+    check.raises(ValueError, sub.made.MADE, 1, [4])
+    check.raises(ValueError, sub.made.MADE, 3, [4], [0, 0, 1])
+    check.raises(ValueError, sub.made.MADE, 3, [4], [1, 2, 3])
+
+
+@test(points=1, functions=["made.MADE.sample"], timeout=60,
+      clauses=["made.MADE.sample.global_generator", "made.MADE.sample.independent_calls"])
+def made_sample_twice(sub, ref):
+    """Two calls of MADE.sample give different, independent draws from torch's global generator."""
+    model = sub.made.MADE(5, [20], [4, 2, 0, 1, 3]).double()
+    sub.call_fixture("perturb_parameters", model, 0.3)
+    probs = check.tensor(model.log_prob(_all_binary(5)), shape=(32,), dtype=F64, what="log_prob of all 32 vectors").exp()
+    # Two honest calls of n = 2000 coincide row by row with probability sum_x p(x)^2 <= max p(x) each, so
+    # with max p(x) <= 0.99 (checked) both batches are equal with probability <= 0.99^2000 < 2e-9.
+    check.true(float(probs.max()) <= 0.99, "test misconfigured: the model is nearly deterministic")
+    first, second = probes.sampler_twice(sub, model, "sample", [2000], what="MADE.sample(2000)")
+    check.tensor(first, shape=(2000, 5), dtype=F64, what="MADE.sample(2000)")
+    # Fisher's exact test per coordinate (exact level), 5 coordinates share p_fail = 9.9e-7.
+    probes.independent(first, second, p_fail=9.9e-7, what="two calls of MADE.sample(2000)")  # + 2e-9 above

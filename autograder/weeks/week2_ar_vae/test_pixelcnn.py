@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
 
@@ -36,7 +37,8 @@ def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
 # =============================================================================================
 # MaskedConv2d
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible", timeout=30,
+      clauses=["pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.__init__.raises"])
 def masked_conv_shape_and_arguments(sub, ref):
     """MaskedConv2d keeps H and W (padding k // 2) and rejects a mask type other than A/B or an even kernel."""
     conv = sub.pixelcnn.MaskedConv2d("A", 2, 4, 5)
@@ -45,7 +47,8 @@ def masked_conv_shape_and_arguments(sub, ref):
     check.raises(ValueError, sub.pixelcnn.MaskedConv2d, "A", 1, 1, 4)
 
 
-@test(points=2, functions=["pixelcnn.MaskedConv2d"], timeout=30)
+@test(points=2, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+      clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.forward.value"])
 def masked_conv_matches_masked_kernel(sub, ref):
     """MaskedConv2d equals F.conv2d with weight * mask for types A and B (kernels 3 and 5, float32 and float64)."""
     for mask_type, k, dtype, atol in (("A", 3, F64, 1e-10), ("B", 3, torch.float32, 1e-4),
@@ -64,7 +67,8 @@ def masked_conv_matches_masked_kernel(sub, ref):
                     why="round-off of a sum of at most 50 products")
 
 
-@test(points=1.5, functions=["pixelcnn.MaskedConv2d"], timeout=30)
+@test(points=1.5, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+      clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.forward.dependencies"])
 def masked_conv_dependencies_by_gradients(sub, ref):
     """Each output of MaskedConv2d depends exactly on the inputs its masked kernel covers (types A and B)."""
     h, w, k = 5, 5, 3
@@ -104,7 +108,8 @@ def _pixelcnn_dependencies(sub, model, h: int, w: int) -> torch.Tensor:
     return dep
 
 
-@test(points=2.5, functions=["pixelcnn.PixelCNN", "pixelcnn.MaskedConv2d"], timeout=60)
+@test(points=2.5, functions=["pixelcnn.PixelCNN", "pixelcnn.MaskedConv2d"], timeout=60,
+      clauses=["pixelcnn.PixelCNN.forward.autoregressive"])
 def pixelcnn_is_autoregressive_by_gradients(sub, ref):
     """PixelCNN's logit (i, j) never depends on pixel (i, j) or later ones, and does on its causal neighbours."""
     # 16 channels and noise of 0.3 on every parameter make the weights generic: a dependency could hide only
@@ -129,7 +134,8 @@ def pixelcnn_is_autoregressive_by_gradients(sub, ref):
                                             "which comes before it and lies inside the first layer's kernel")
 
 
-@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible", timeout=30,
+      clauses=["pixelcnn.PixelCNN.forward.shape", "pixelcnn.PixelCNN.log_prob.shape"])
 def pixelcnn_shapes(sub, ref):
     """PixelCNN maps (B, 1, H, W) to logits of the same shape, and log_prob to (B,), in float32 and float64."""
     for dtype in (torch.float32, F64):
@@ -141,7 +147,8 @@ def pixelcnn_shapes(sub, ref):
     check.tensor(default(torch.zeros(2, 1, 8, 8)), shape=(2, 1, 8, 8), what="PixelCNN()(x), default arguments")
 
 
-@test(points=2, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.MaskedConv2d"], timeout=60)
+@test(points=2, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob", "pixelcnn.MaskedConv2d"], timeout=60,
+      clauses=["pixelcnn.PixelCNN.log_prob.value"])
 def pixelcnn_log_prob_normalized(sub, ref):
     """PixelCNN.log_prob sums to 1 over all 2^9 binary 3x3 images."""
     x = _all_binary(9).view(512, 1, 3, 3)
@@ -154,7 +161,8 @@ def pixelcnn_log_prob_normalized(sub, ref):
                                                       "binary 3x3 images")
 
 
-@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30)
+@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
+      clauses=["pixelcnn.PixelCNN.log_prob.value"])
 def pixelcnn_log_prob_matches_logits(sub, ref):
     """PixelCNN.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
     for dtype, atol in ((torch.float32, 1e-3), (F64, 1e-9)):
@@ -166,7 +174,8 @@ def pixelcnn_log_prob_matches_logits(sub, ref):
                     why="round-off of 20 softplus terms of order 1")
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30)
+@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
+      clauses=["pixelcnn.PixelCNN.log_prob.stable"])
 def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
     """PixelCNN.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -183,7 +192,8 @@ def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
 # =============================================================================================
 # PixelCNN.sample
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible", timeout=30,
+      clauses=["pixelcnn.PixelCNN.sample.shape", "pixelcnn.PixelCNN.sample.raises"])
 def pixelcnn_sample_shape_and_values(sub, ref):
     """PixelCNN.sample returns (S, 1, H, W) floats in {0, 1} in the model's dtype, and rejects arguments below 1."""
     for dtype in (torch.float32, F64):
@@ -195,7 +205,8 @@ def pixelcnn_sample_shape_and_values(sub, ref):
         check.raises(ValueError, model.sample, *args)
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=30)
+@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=30,
+      clauses=["pixelcnn.PixelCNN.sample.one_pass"])
 def pixelcnn_sample_one_pass_per_pixel(sub, ref):
     """PixelCNN.sample runs the network once per pixel, on the whole batch at once (H W passes)."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -218,7 +229,8 @@ def _dependent_probs() -> torch.Tensor:
 
 
 @test(points=2.5, functions=["pixelcnn.PixelCNN.sample", "pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"],
-      timeout=90)
+      timeout=90,
+      clauses=["pixelcnn.PixelCNN.sample.ancestral"])
 def pixelcnn_sample_chi_square(sub, ref):
     """PixelCNN.sample draws from the model's own distribution (chi-square over all 16 binary 2x2 images)."""
     model = sub.pixelcnn.PixelCNN(16, 2, 3)  # float32: convolutions in float64 are ~10x slower on CPU
@@ -321,3 +333,58 @@ def pixelcnn_learns_bars_and_stripes(sub, ref):
                f"adding N(0, {PIXELCNN_NOISE}²) noise to every parameter moved PixelCNN.sample's output distribution "
                f"by only {shift:.2f} in total variation (expected at least {PIXELCNN_MIN_SHIFT}): the samples must "
                "be drawn from the model's own conditionals")
+# =============================================================================================
+# Clause tests (issue 18): constructor arguments, and the sampler under the global generator.
+# Each names the clauses of weeks/week2_ar_vae/CLAUSES.md it checks.
+# =============================================================================================
+def _masked_convs(sub, model, what: str) -> list[dict]:
+    """The masked convolutions of a student's model (the convolutions with a 4-D `mask` buffer), in order."""
+    found = sub.call_fixture("layers", model, True)
+    check.true(isinstance(found, list) and all(isinstance(e, dict) for e in found),
+               "the layer probe returned malformed data")
+    return [e for e in found if e.get("kind") == "conv" and e.get("mask") is not None]
+
+
+def _check_stack(convs: list[dict], hidden: int, layers: int, k: int, what: str) -> None:
+    check.true(len(convs) == layers, f"{what} has {len(convs)} masked convolutions, expected num_layers = {layers}")
+    for l, conv in enumerate(convs):
+        shape = tuple(conv["shape"])
+        want = (hidden, 1 if l == 0 else hidden, k, k)
+        check.true(shape == want, f"masked convolution {l} of {what} has a weight of shape {shape}, expected {want} "
+                                  "(hidden_channels channels, kernel_size x kernel_size)")
+        mask = check.tensor(conv["mask"], shape=(k, k), what=f"the mask of masked convolution {l}")
+        kind = "A" if l == 0 else "B"
+        check.true(bool((mask == _raster_mask(kind, k).to(mask.dtype)).all()),
+                   f"masked convolution {l} of {what} should be of type {kind}")
+
+
+@test(points=1, functions=["pixelcnn.PixelCNN"], timeout=30,
+      clauses=["pixelcnn.PixelCNN.__init__.hidden_channels", "pixelcnn.PixelCNN.__init__.num_layers",
+               "pixelcnn.PixelCNN.__init__.kernel_size"])
+def pixelcnn_constructor_arguments(sub, ref):
+    """PixelCNN(hidden_channels, num_layers, kernel_size) stacks num_layers masked k x k convolutions (A, then B)."""
+    for hidden, layers, k in ((5, 3, 3), (9, 1, 5), (6, 4, 1)):
+        what = f"PixelCNN({hidden}, {layers}, {k})"
+        _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(hidden, layers, k), what), hidden, layers, k, what)
+
+
+@test(points=0.5, functions=["pixelcnn.PixelCNN"], timeout=30, clauses=["pixelcnn.PixelCNN.__init__.defaults"])
+def pixelcnn_default_arguments(sub, ref):
+    """PixelCNN() has the defaults hidden_channels = 64, num_layers = 7, kernel_size = 7."""
+    _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(), "PixelCNN()"), 64, 7, 7, "PixelCNN()")
+
+
+@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=60,
+      clauses=["pixelcnn.PixelCNN.sample.global_generator", "pixelcnn.PixelCNN.sample.independent_calls"])
+def pixelcnn_sample_twice(sub, ref):
+    """Two calls of PixelCNN.sample give different, independent draws from torch's global generator."""
+    model = sub.pixelcnn.PixelCNN(8, 2, 3)
+    sub.call_fixture("perturb_parameters", model, 0.3)
+    images = _all_binary(4, torch.float32).view(16, 1, 2, 2)
+    probs = check.tensor(model.log_prob(images), shape=(16,), what="log_prob of all 16 images").to(F64).exp()
+    # As for MADE: with max p(x) <= 0.99 (checked), two honest batches of 2000 coincide with probability < 2e-9.
+    check.true(float(probs.max()) <= 0.99, "test misconfigured: the model is nearly deterministic")
+    first, second = probes.sampler_twice(sub, model, "sample", [2000, 2, 2], what="PixelCNN.sample(2000, 2, 2)")
+    check.tensor(first, shape=(2000, 1, 2, 2), dtype=torch.float32, what="PixelCNN.sample(2000, 2, 2)")
+    # Fisher's exact test per pixel (exact level), 4 pixels share p_fail = 9.9e-7.
+    probes.independent(first, second, p_fail=9.9e-7, what="two calls of PixelCNN.sample(2000, 2, 2)")  # + 2e-9 above

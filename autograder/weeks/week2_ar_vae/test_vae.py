@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from scipy import stats
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as
 
@@ -58,7 +59,8 @@ def _grader_iwae(model, x: torch.Tensor, k: int, dtype) -> torch.Tensor:
 # =============================================================================================
 # reparameterize
 # =============================================================================================
-@test(points=0.5, functions=["vae.reparameterize"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["vae.reparameterize"], visibility="visible", timeout=30,
+      clauses=["vae.reparameterize.shape"])
 def reparameterize_shape(sub, ref):
     """reparameterize returns (B, L) in the dtype of mu."""
     for dtype in (torch.float32, F64):
@@ -66,7 +68,8 @@ def reparameterize_shape(sub, ref):
         check.tensor(sub.vae.reparameterize(mu, logvar), shape=(97, 3), dtype=dtype, what=f"reparameterize ({dtype})")
 
 
-@test(points=1.5, functions=["vae.reparameterize"], timeout=30)
+@test(points=1.5, functions=["vae.reparameterize"], timeout=30,
+      clauses=["vae.reparameterize.distribution"])
 def reparameterize_distribution(sub, ref):
     """reparameterize draws N(mu, exp(logvar)): the standardized draws are N(0, 1) (KS and variance tests)."""
     n = 20_000
@@ -88,7 +91,8 @@ def reparameterize_distribution(sub, ref):
                                           f"tolerance {limit:.3f}): draw an independent eps per coordinate")
 
 
-@test(points=2, functions=["vae.reparameterize"], timeout=30)
+@test(points=2, functions=["vae.reparameterize"], timeout=30,
+      clauses=["vae.reparameterize.differentiable"])
 def reparameterize_gradients(sub, ref):
     """Gradients of reparameterize are exact: dz/dmu = 1 and dz/dlogvar = (z - mu) / 2."""
     for dtype, atol in ((torch.float32, 1e-5), (F64, 1e-12)):
@@ -107,7 +111,8 @@ def reparameterize_gradients(sub, ref):
 # =============================================================================================
 # kl_standard_normal
 # =============================================================================================
-@test(points=1.5, functions=["vae.kl_standard_normal"], timeout=30)
+@test(points=1.5, functions=["vae.kl_standard_normal"], timeout=30,
+      clauses=["vae.kl_standard_normal.value"])
 def kl_matches_closed_form(sub, ref):
     """kl_standard_normal equals torch.distributions' KL and the reference (batch 97, float32 and float64)."""
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
@@ -122,7 +127,8 @@ def kl_matches_closed_form(sub, ref):
     check.close(zero, torch.zeros(4), atol=1e-7, what="KL(N(0, I) || N(0, I))", why="exactly 0")
 
 
-@test(points=1, functions=["vae.kl_standard_normal"], timeout=30)
+@test(points=1, functions=["vae.kl_standard_normal"], timeout=30,
+      clauses=["vae.kl_standard_normal.value"])
 def kl_matches_monte_carlo(sub, ref):
     """kl_standard_normal agrees with a Monte-Carlo estimate E_q[log q(z) - log p(z)] (z-test)."""
     mu = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0], [3.0, 0.1, -0.2]], dtype=F64)
@@ -145,7 +151,8 @@ def kl_matches_monte_carlo(sub, ref):
 # =============================================================================================
 # bernoulli_log_likelihood
 # =============================================================================================
-@test(points=1.5, functions=["vae.bernoulli_log_likelihood"], timeout=30)
+@test(points=1.5, functions=["vae.bernoulli_log_likelihood"], timeout=30,
+      clauses=["vae.bernoulli_log_likelihood.value"])
 def bernoulli_log_likelihood_matches(sub, ref):
     """bernoulli_log_likelihood equals torch.distributions.Bernoulli, summed over every non-batch dimension."""
     for shape, dtype, atol in (((97, 784), torch.float32, 1e-3), ((97, 1, 3, 5), F64, 1e-10),
@@ -160,7 +167,8 @@ def bernoulli_log_likelihood_matches(sub, ref):
                     why="round-off of up to 784 terms of order 1")
 
 
-@test(points=1, functions=["vae.bernoulli_log_likelihood"], timeout=30)
+@test(points=1, functions=["vae.bernoulli_log_likelihood"], timeout=30,
+      clauses=["vae.bernoulli_log_likelihood.stable"])
 def bernoulli_log_likelihood_extreme_logits(sub, ref):
     """bernoulli_log_likelihood is finite and exact for logits of +-1e4 (no log(sigmoid))."""
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
@@ -174,7 +182,8 @@ def bernoulli_log_likelihood_extreme_logits(sub, ref):
 # =============================================================================================
 # VAE: architecture, elbo
 # =============================================================================================
-@test(points=0.5, functions=["vae.VAE", "vae.VAE.elbo", "vae.VAE.iwae_bound"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["vae.VAE", "vae.VAE.elbo", "vae.VAE.iwae_bound"], visibility="visible", timeout=30,
+      clauses=["vae.VAE.__init__.input_dim", "vae.VAE.__init__.latent_dim", "vae.VAE.__init__.defaults", "vae.VAE.encode.shape", "vae.VAE.decode.shape", "vae.VAE.elbo.shapes", "vae.VAE.iwae_bound.shape"])
 def vae_shapes(sub, ref):
     """VAE.encode, decode, elbo and iwae_bound return the contract's shapes (float32 and float64, batch 97)."""
     for dtype in (torch.float32, F64):
@@ -192,7 +201,8 @@ def vae_shapes(sub, ref):
     check.tensor(mu, shape=(2, 16), what="mu of VAE() with the default latent_dim 16")
 
 
-@test(points=1.5, functions=["vae.VAE.elbo"], timeout=30)
+@test(points=1.5, functions=["vae.VAE.elbo"], timeout=30,
+      clauses=["vae.VAE.elbo.kl", "vae.VAE.elbo.sum"])
 def elbo_is_recon_minus_closed_form_kl(sub, ref):
     """VAE.elbo returns elbo = recon - kl, with kl the closed-form KL of the encoder's q(z | x), recon <= 0."""
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
@@ -209,7 +219,8 @@ def elbo_is_recon_minus_closed_form_kl(sub, ref):
         check.true(bool((recon <= 1e-6).all()), "recon is a log-likelihood of binary data: it cannot be positive")
 
 
-@test(points=2, functions=["vae.VAE.elbo"], timeout=60)
+@test(points=2, functions=["vae.VAE.elbo"], timeout=60,
+      clauses=["vae.VAE.elbo.recon"])
 def elbo_recon_is_one_reparameterized_sample(sub, ref):
     """recon is log p(x | z) at one z ~ q(z | x): distributed as the grader's own draws (two-sample KS)."""
     model = sub.vae.VAE(20, 2, 16).double()
@@ -228,7 +239,8 @@ def elbo_recon_is_one_reparameterized_sample(sub, ref):
     check.ks_two_sample(recon, want, p_fail=1e-6, what="recon over 3,000 calls on the same x")
 
 
-@test(points=1, functions=["vae.VAE.elbo", "vae.reparameterize"], timeout=30)
+@test(points=1, functions=["vae.VAE.elbo", "vae.reparameterize"], timeout=30,
+      clauses=["vae.VAE.elbo.reparameterized"])
 def elbo_gradient_reaches_encoder(sub, ref):
     """The reconstruction term sends gradient to the encoder (through the reparameterization)."""
     model = sub.vae.VAE(20, 3, 16)
@@ -251,7 +263,8 @@ def _iwae_draws(model, x1: torch.Tensor, k: int, r: int, dtype) -> tuple[torch.T
     return got.to(F64), _grader_iwae(model, x, k, dtype)
 
 
-@test(points=2, functions=["vae.VAE.iwae_bound"], timeout=60)
+@test(points=2, functions=["vae.VAE.iwae_bound"], timeout=60,
+      clauses=["vae.VAE.iwae_bound.value", "vae.VAE.iwae_bound.independent_samples"])
 def iwae_distribution_matches(sub, ref):
     """iwae_bound with K = 1 and K = 8 is distributed as the grader's IWAE of the same encoder and decoder."""
     model = sub.vae.VAE(20, 2, 16).double()
@@ -264,7 +277,8 @@ def iwae_distribution_matches(sub, ref):
         check.ks_two_sample(got, want, p_fail=5e-7, what=f"IWAE_{k} over 3,000 calls on the same x")
 
 
-@test(points=1.5, functions=["vae.VAE.iwae_bound", "vae.VAE.elbo"], timeout=60)
+@test(points=1.5, functions=["vae.VAE.iwae_bound", "vae.VAE.elbo"], timeout=60,
+      clauses=["vae.VAE.iwae_bound.value"])
 def iwae_one_sample_has_the_elbo_mean(sub, ref):
     """IWAE with K = 1 has the ELBO's mean (E[log p(x|z) + log p(z) - log q(z|x)] = E[recon] - KL)."""
     model = sub.vae.VAE(20, 2, 16).double()
@@ -282,7 +296,8 @@ def iwae_one_sample_has_the_elbo_mean(sub, ref):
                                   f"{float(elbo.mean()):.3f}: they differ by {gap:.3f}, tolerance {limit:.3f}")
 
 
-@test(points=1.5, functions=["vae.VAE.iwae_bound"], timeout=60)
+@test(points=1.5, functions=["vae.VAE.iwae_bound"], timeout=60,
+      clauses=["vae.VAE.iwae_bound.independent_samples"])
 def iwae_mean_grows_with_k(sub, ref):
     """The mean IWAE bound does not decrease in K (K = 1, 5, 50) and is larger at K = 50 than at K = 1."""
     model = sub.vae.VAE(20, 2, 16).double()
@@ -314,7 +329,8 @@ def iwae_mean_grows_with_k(sub, ref):
                "draw K independent z per example and combine them with logsumexp")
 
 
-@test(points=1, functions=["vae.VAE.iwae_bound"], timeout=60)
+@test(points=1, functions=["vae.VAE.iwae_bound"], timeout=60,
+      clauses=["vae.VAE.iwae_bound.stable"])
 def iwae_stable_for_large_images(sub, ref):
     """iwae_bound stays finite and correct in float32 on 784-pixel images (log-weights of -500 nats)."""
     model = sub.vae.VAE(784, 4, 32)
@@ -325,7 +341,8 @@ def iwae_stable_for_large_images(sub, ref):
     check.ks_two_sample(got, want, p_fail=1e-6, what="IWAE_10 on a 784-pixel image over 500 calls")
 
 
-@test(points=0.5, functions=["vae.VAE.iwae_bound", "vae.VAE.sample"], timeout=30)
+@test(points=0.5, functions=["vae.VAE.iwae_bound", "vae.VAE.sample"], timeout=30,
+      clauses=["vae.VAE.iwae_bound.raises", "vae.VAE.sample.raises"])
 def iwae_and_sample_reject_bad_counts(sub, ref):
     """iwae_bound and sample raise ValueError when num_samples < 1."""
     model = sub.vae.VAE(6, 2, 8)
@@ -336,7 +353,8 @@ def iwae_and_sample_reject_bad_counts(sub, ref):
 # =============================================================================================
 # sample
 # =============================================================================================
-@test(points=0.5, functions=["vae.VAE.sample"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["vae.VAE.sample"], visibility="visible", timeout=30,
+      clauses=["vae.VAE.sample.shape"])
 def vae_sample_shape_and_values(sub, ref):
     """VAE.sample returns (S, input_dim) floats in {0, 1} in the model's dtype."""
     for dtype in (torch.float32, F64):
@@ -345,7 +363,8 @@ def vae_sample_shape_and_values(sub, ref):
         check.true(bool(((x == 0) | (x == 1)).all()), "VAE.sample returned values other than 0 and 1")
 
 
-@test(points=1.5, functions=["vae.VAE.sample"], timeout=60)
+@test(points=1.5, functions=["vae.VAE.sample"], timeout=60,
+      clauses=["vae.VAE.sample.distribution"])
 def vae_sample_distribution(sub, ref):
     """VAE.sample draws x ~ Bernoulli(sigmoid(decode(z))), z ~ N(0, I): like the grader's draws (chi-square)."""
     model = sub.vae.VAE(3, 2, 16).double()
@@ -455,3 +474,96 @@ def vae_learns_prototypes(sub, ref):
     check.true(rise >= VAE_MIN_RISE,
                f"adding N(0, {VAE_NOISE}²) noise to every parameter changed the samples' mean NLL by only {rise:+.2f} "
                f"nats (expected a rise of at least {VAE_MIN_RISE}): the samples must come from the decoder")
+# =============================================================================================
+# Clause tests (issue 18): constructor arguments, and every sampler called twice under the global
+# generator. Each names the clauses of weeks/week2_ar_vae/CLAUSES.md it checks.
+# =============================================================================================
+def _linear_shapes(sub, model) -> list[tuple[int, int]]:
+    found = sub.call_fixture("layers", model, True)
+    check.true(isinstance(found, list) and all(isinstance(e, dict) for e in found),
+               "the layer probe returned malformed data")
+    return [tuple(e["shape"]) for e in found if e.get("kind") == "linear"]
+
+
+def _check_widths(shapes, d: int, latent: int, hidden: int, what: str) -> None:
+    """The MLPs' hidden layers have width `hidden`: every layer reading the image (D inputs) or the latent
+    (L inputs) outputs `hidden` units, every layer writing the logits (D outputs) or mu / logvar reads
+    `hidden` units, and the hidden width occurs (the widths are chosen distinct: hidden not in {D, L, 2L})."""
+    check.true(bool(shapes), f"{what} has no nn.Linear layers")
+    for out_f, in_f in shapes:
+        if in_f in (d, latent):
+            check.true(out_f == hidden, f"{what}: a layer reads {in_f} inputs and outputs {out_f} units, expected "
+                                        f"hidden_dim = {hidden}")
+        if out_f in (d, latent, 2 * latent):
+            check.true(in_f == hidden, f"{what}: a layer outputs {out_f} values from {in_f} units, expected "
+                                       f"hidden_dim = {hidden}")
+
+
+@test(points=0.5, functions=["vae.VAE"], timeout=30, clauses=["vae.VAE.__init__.hidden_dim", "vae.VAE.__init__.defaults"])
+def vae_hidden_dim_is_used(sub, ref):
+    """VAE(input_dim, latent_dim, hidden_dim) has MLP hidden layers of width hidden_dim (default 256)."""
+    for d, latent, hidden in ((20, 3, 13), (20, 3, 29)):
+        _check_widths(_linear_shapes(sub, sub.vae.VAE(d, latent, hidden)), d, latent, hidden,
+                      f"VAE({d}, {latent}, {hidden})")
+    _check_widths(_linear_shapes(sub, sub.vae.VAE()), 784, 16, 256, "VAE()")
+
+
+@test(points=0.5, functions=["vae.reparameterize"], timeout=30,
+      clauses=["vae.reparameterize.global_generator", "vae.reparameterize.independent_calls"])
+def reparameterize_twice(sub, ref):
+    """Two calls of reparameterize give different, independent noise from torch's global generator."""
+    n = 4000
+    mu = torch.tensor([[1.0, -2.0, 0.0]], dtype=F64).expand(n, 3).contiguous()
+    logvar = torch.tensor([[0.0, 1.0, -1.0]], dtype=F64).expand(n, 3).contiguous()
+    first, second = probes.sampler_twice(sub, "vae.reparameterize", None, [mu, logvar],
+                                         what="reparameterize(mu, logvar)")
+    check.tensor(first, shape=(n, 3), dtype=F64, what="reparameterize(mu, logvar)")
+    # Kendall's tau per coordinate (distribution-free under independence), 3 coordinates share p_fail = 1e-6;
+    # continuous draws of two calls coincide with probability 0.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of reparameterize")
+
+
+@test(points=0.5, functions=["vae.VAE.elbo"], timeout=30,
+      clauses=["vae.VAE.elbo.global_generator", "vae.VAE.elbo.independent_calls"])
+def elbo_twice(sub, ref):
+    """Two calls of VAE.elbo use different, independent z draws from torch's global generator."""
+    model = sub.vae.VAE(20, 2, 16).double()
+    sub.call_fixture("perturb_parameters", model, 0.3)  # a posterior with spread, and a decoder that uses z
+    r = 2000
+    x = torch.bernoulli(torch.full((1, 20), 0.5, dtype=F64)).expand(r, 20).contiguous()
+    first, second = probes.sampler_twice(sub, model, "elbo", [x], index=1, what="the recon term of VAE.elbo(x)")
+    check.tensor(first, shape=(r,), dtype=F64, what="recon from VAE.elbo(x)")
+    # Kendall's tau on the (r,) recon values of two calls (continuous in z), p_fail = 1e-6.
+    probes.independent(first, second, p_fail=1e-6, what="the recon term of two calls of VAE.elbo")
+
+
+@test(points=0.5, functions=["vae.VAE.iwae_bound"], timeout=30,
+      clauses=["vae.VAE.iwae_bound.global_generator", "vae.VAE.iwae_bound.independent_calls"])
+def iwae_twice(sub, ref):
+    """Two calls of VAE.iwae_bound use different, independent draws from torch's global generator."""
+    model = sub.vae.VAE(20, 2, 16).double()
+    sub.call_fixture("perturb_parameters", model, 0.3)
+    r = 2000
+    x = torch.bernoulli(torch.full((1, 20), 0.5, dtype=F64)).expand(r, 20).contiguous()
+    first, second = probes.sampler_twice(sub, model, "iwae_bound", [x, 3], what="VAE.iwae_bound(x, 3)")
+    check.tensor(first, shape=(r,), dtype=F64, what="VAE.iwae_bound(x, 3)")
+    # Kendall's tau on the (r,) bounds of two calls (continuous in z), p_fail = 1e-6.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of VAE.iwae_bound")
+
+
+@test(points=0.5, functions=["vae.VAE.sample"], timeout=30,
+      clauses=["vae.VAE.sample.global_generator", "vae.VAE.sample.independent_calls"])
+def vae_sample_twice(sub, ref):
+    """Two calls of VAE.sample give different, independent draws from torch's global generator."""
+    model = sub.vae.VAE(4, 2, 16).double()
+    sub.call_fixture("perturb_parameters", model, 0.5)
+    logits = check.tensor(model.decode(torch.randn(4000, 2, dtype=F64)), shape=(4000, 4), what="VAE.decode(z)")
+    # Rows are i.i.d., so two honest batches agree on pixel j of a row with probability p^2 + (1 - p)^2 =
+    # 1 - 2 p (1 - p), p its marginal; one pixel with p in [0.02, 0.98] (checked on 4000 decoder draws, whose
+    # error is ~0.01) gives <= 0.97 per row, and all 2000 rows agree with probability < 1e-26.
+    marginal = torch.sigmoid(logits.to(F64)).mean(0)
+    check.true(bool(((marginal > 0.02) & (marginal < 0.98)).any()), "test misconfigured: every pixel is nearly constant")
+    first, second = probes.sampler_twice(sub, model, "sample", [2000], what="VAE.sample(2000)")
+    check.tensor(first, shape=(2000, 4), dtype=F64, what="VAE.sample(2000)")
+    # Fisher's exact test per pixel (exact level), 4 pixels share p_fail = 1e-6.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of VAE.sample(2000)")

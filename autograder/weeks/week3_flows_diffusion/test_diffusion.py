@@ -20,6 +20,7 @@ import torch
 from scipy import integrate
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
 
@@ -158,14 +159,16 @@ FULL_2D = ([1.0, -0.5], [[0.5, 0.3], [0.3, 0.4]])  # full covariance
 # Schedules
 # =============================================================================================
 @test(points=0.5, functions=["diffusion.linear_beta_schedule", "diffusion.cosine_beta_schedule"],
-      visibility="visible", timeout=30)
+      visibility="visible", timeout=30,
+      clauses=["diffusion.linear_beta_schedule.value", "diffusion.cosine_beta_schedule.value"])
 def schedules_shape_and_dtype(sub, ref):
     """linear_beta_schedule and cosine_beta_schedule return (T,) float64."""
     check.tensor(sub.diffusion.linear_beta_schedule(13), shape=(13,), dtype=F64, what="linear_beta_schedule(13)")
     check.tensor(sub.diffusion.cosine_beta_schedule(13), shape=(13,), dtype=F64, what="cosine_beta_schedule(13)")
 
 
-@test(points=1, functions=["diffusion.linear_beta_schedule"], timeout=30)
+@test(points=1, functions=["diffusion.linear_beta_schedule"], timeout=30,
+      clauses=["diffusion.linear_beta_schedule.value", "diffusion.linear_beta_schedule.defaults"])
 def linear_schedule_formula(sub, ref):
     """linear_beta_schedule matches the linspace formula; ᾱ_{T−1} of the 1000-step schedule is 4.04e-5."""
     for T, kw in [(1000, {}), (97, dict(beta_start=0.001, beta_end=0.3))]:
@@ -181,7 +184,8 @@ def linear_schedule_formula(sub, ref):
                 why="the product in float64 is exact to 1e-12 relative; 4.0358e-5 is rounded to 5 digits")
 
 
-@test(points=1.5, functions=["diffusion.cosine_beta_schedule"], timeout=30)
+@test(points=1.5, functions=["diffusion.cosine_beta_schedule"], timeout=30,
+      clauses=["diffusion.cosine_beta_schedule.value", "diffusion.cosine_beta_schedule.arguments"])
 def cosine_schedule_formula(sub, ref):
     """cosine_beta_schedule matches Nichol & Dhariwal (diffusers' squaredcos_cap_v2), clipping included."""
     for T, kw in [(1000, {}), (97, {}), (20, dict(s=0.02, max_beta=0.5))]:
@@ -200,7 +204,8 @@ def cosine_schedule_formula(sub, ref):
                 what="cumprod(1 − betas) against f(t+1)/f(0)", why="a telescoping product in float64")
 
 
-@test(points=1.5, functions=[SCHED], timeout=30)
+@test(points=1.5, functions=[SCHED], timeout=30,
+      clauses=["diffusion.DiffusionSchedule.attributes"])
 def schedule_attributes(sub, ref):
     """DiffusionSchedule: betas, alphas, alpha_bars, alpha_bars_prev, posterior_variance (float64)."""
     for betas in (_cosine(97), COARSE):
@@ -217,7 +222,8 @@ def schedule_attributes(sub, ref):
                         what=f"DiffusionSchedule.{name} (T = {T})", why="float64 products of T = 97 terms")
 
 
-@test(points=0.5, functions=[SCHED, "diffusion.linear_beta_schedule"], timeout=30)
+@test(points=0.5, functions=[SCHED, "diffusion.linear_beta_schedule"], timeout=30,
+      clauses=["diffusion.DiffusionSchedule.raises", "diffusion.linear_beta_schedule.raises"])
 def schedule_rejects_bad_arguments(sub, ref):
     """DiffusionSchedule rejects betas outside (0, 1]; linear_beta_schedule(0) raises ValueError."""
     check.raises(ValueError, sub.diffusion.DiffusionSchedule, torch.tensor([0.1, 0.0, 0.2], dtype=F64))
@@ -232,7 +238,8 @@ def _schedule(sub, betas):
     return sub.diffusion.DiffusionSchedule(torch.tensor(betas, dtype=F64))
 
 
-@test(points=0.5, functions=["diffusion.q_sample", SCHED], visibility="visible", timeout=30)
+@test(points=0.5, functions=["diffusion.q_sample", SCHED], visibility="visible", timeout=30,
+      clauses=["diffusion.q_sample.value"])
 def q_sample_shape_and_dtype(sub, ref):
     """q_sample keeps x0's shape and dtype, for (B, D) and (B, C, H, W) data."""
     sched = _schedule(sub, _linear(50))
@@ -243,7 +250,8 @@ def q_sample_shape_and_dtype(sub, ref):
                      what=f"q_sample on {shape} {dtype}")
 
 
-@test(points=1.5, functions=["diffusion.q_sample", SCHED], timeout=30)
+@test(points=1.5, functions=["diffusion.q_sample", SCHED], timeout=30,
+      clauses=["diffusion.q_sample.value"])
 def q_sample_formula(sub, ref):
     """q_sample = √ᾱ_t x0 + √(1 − ᾱ_t) ε, per example, for (B, D) and image-shaped data."""
     betas = _linear(1000)
@@ -264,7 +272,8 @@ def q_sample_formula(sub, ref):
                     why="the same formula; float32 round-off")
 
 
-@test(points=1, functions=["diffusion.q_sample", SCHED], timeout=30)
+@test(points=1, functions=["diffusion.q_sample", SCHED], timeout=30,
+      clauses=["diffusion.q_sample.value"])
 def q_sample_moments(sub, ref):
     """q_sample with ε ~ N(0, I): the output has mean √ᾱ_t x0 and variance 1 − ᾱ_t (z and chi-square)."""
     betas = _linear(1000)
@@ -281,7 +290,8 @@ def q_sample_moments(sub, ref):
         check.variance_chi2(got, 1 - ab[t_value], p_fail=2.5e-7, what=f"the variance of x_t at t = {t_value}")
 
 
-@test(points=2, functions=["diffusion.q_posterior", SCHED], timeout=30)
+@test(points=2, functions=["diffusion.q_posterior", SCHED], timeout=30,
+      clauses=["diffusion.q_posterior.value"])
 def q_posterior_bayes_oracle(sub, ref):
     """q_posterior = Bayes' rule for q(x_{t−1} | x0) q(x_t | x_{t−1}); at t = 0 the point mass at x0."""
     betas = _cosine(100)
@@ -310,7 +320,8 @@ def q_posterior_bayes_oracle(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=["diffusion.q_posterior", SCHED], timeout=30)
+@test(points=1, functions=["diffusion.q_posterior", SCHED], timeout=30,
+      clauses=["diffusion.q_posterior.value"])
 def q_posterior_matches_reference_float32(sub, ref):
     """q_posterior agrees with the reference in float32 on (97, 4) data."""
     betas = _linear(1000)
@@ -324,7 +335,8 @@ def q_posterior_matches_reference_float32(sub, ref):
                     why="float32 coefficients of order 1 applied to N(0, 1) inputs: a few ulps")
 
 
-@test(points=1.5, functions=["diffusion.predict_x0", "diffusion.q_sample", SCHED], timeout=30)
+@test(points=1.5, functions=["diffusion.predict_x0", "diffusion.q_sample", SCHED], timeout=30,
+      clauses=["diffusion.predict_x0.value"])
 def predict_x0_inverts_q_sample(sub, ref):
     """predict_x0(q_sample(x0, t, ε), t, ε) = x0 in float64, for every t up to T − 1."""
     betas = _linear(1000)
@@ -338,7 +350,8 @@ def predict_x0_inverts_q_sample(sub, ref):
                 why="float64; dividing by √ᾱ_999 = 6e-3 amplifies round-off of 1e-16 to 1e-13")
 
 
-@test(points=1, functions=["diffusion.predict_x0", SCHED], timeout=30)
+@test(points=1, functions=["diffusion.predict_x0", SCHED], timeout=30,
+      clauses=["diffusion.predict_x0.value"])
 def predict_x0_matches_reference(sub, ref):
     """predict_x0 agrees with (x_t − √(1 − ᾱ_t) ε)/√ᾱ_t in float32 (batch 97, image shape)."""
     betas = _cosine(200)
@@ -363,7 +376,8 @@ def _eps_loss_moments(betas, m: float, s2: float) -> tuple[float, float]:
     return mean, sum(3 * x * x for x in v) / len(v) - mean**2
 
 
-@test(points=2, functions=["diffusion.diffusion_loss", "diffusion.q_sample", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.diffusion_loss", "diffusion.q_sample", SCHED], timeout=60,
+      clauses=["diffusion.diffusion_loss.value"])
 def diffusion_loss_with_exact_denoiser(sub, ref):
     """diffusion_loss: the exact ε-predictor's loss has a known mean (z-test); a zero model's loss is E[ε²] = 1."""
     m, s2, n = 0.8, 0.3**2, 100_000
@@ -432,7 +446,8 @@ def diffusion_loss_trains_a_denoiser(sub, ref):
 # =============================================================================================
 # p_sample, p_sample_loop
 # =============================================================================================
-@test(points=1.5, functions=["diffusion.p_sample", SCHED], timeout=30)
+@test(points=1.5, functions=["diffusion.p_sample", SCHED], timeout=30,
+      clauses=["diffusion.p_sample.value"])
 def p_sample_one_step(sub, ref):
     """p_sample: mean (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t and variance β̃_t; no noise at t = 0."""
     betas = COARSE
@@ -476,7 +491,8 @@ def _sampler_test(sub, sampler: str, betas, case, n: int, p_fail: float, **kwarg
     _check_gaussian_law(got, mu, C, p_fail, label)
 
 
-@test(points=0.5, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], visibility="visible", timeout=30)
+@test(points=0.5, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], visibility="visible", timeout=30,
+      clauses=["diffusion.p_sample_loop.shape"])
 def p_sample_loop_shape_and_dtype(sub, ref):
     """p_sample_loop returns the requested shape in the default dtype."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0, 0.0],
@@ -485,13 +501,15 @@ def p_sample_loop_shape_and_dtype(sub, ref):
                  dtype=torch.float32, what="p_sample_loop(model, schedule, (97, 2))")
 
 
-@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60,
+      clauses=["diffusion.p_sample_loop.law"])
 def p_sample_loop_exact_law_1000_steps(sub, ref):
     """DDPM-1000 with the exact ε-predictor: samples follow the sampler's exact law (N(1.5, 0.5²) data)."""
     _sampler_test(sub, "p_sample_loop", _linear(1000), BROAD, 20_000, 1e-6)
 
 
-@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60,
+      clauses=["diffusion.p_sample_loop.law"])
 def p_sample_loop_exact_law_narrow_coarse(sub, ref):
     """DDPM with the exact ε-predictor on narrow data (s = 0.05), on 10- and 8-step schedules: exact law."""
     _sampler_test(sub, "p_sample_loop", COARSE, NARROW, 50_000, 3e-7)
@@ -501,7 +519,8 @@ def p_sample_loop_exact_law_narrow_coarse(sub, ref):
     _sampler_test(sub, "p_sample_loop", SHORT, BROAD, 20_000, 3e-7)
 
 
-@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=60,
+      clauses=["diffusion.p_sample_loop.law"])
 def p_sample_loop_exact_law_2d(sub, ref):
     """DDPM (cosine, T = 100) with the exact ε-predictor for 2-D data with a full covariance: exact law."""
     _sampler_test(sub, "p_sample_loop", _cosine(100), FULL_2D, 20_000, 1e-6)
@@ -510,7 +529,8 @@ def p_sample_loop_exact_law_2d(sub, ref):
 # =============================================================================================
 # ddim_sample
 # =============================================================================================
-@test(points=0.5, functions=["diffusion.ddim_sample", SCHED], visibility="visible", timeout=30)
+@test(points=0.5, functions=["diffusion.ddim_sample", SCHED], visibility="visible", timeout=30,
+      clauses=["diffusion.ddim_sample.shape"])
 def ddim_sample_shape_and_dtype(sub, ref):
     """ddim_sample returns the requested shape in the default dtype."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
@@ -518,21 +538,24 @@ def ddim_sample_shape_and_dtype(sub, ref):
                  dtype=torch.float32, what="ddim_sample(model, schedule, (97, 1), 4)")
 
 
-@test(points=2, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60,
+      clauses=["diffusion.ddim_sample.law"])
 def ddim_exact_law_1000_steps(sub, ref):
     """DDIM with 10 and 50 steps of the linear 1000-step schedule, exact ε-predictor: exact law."""
     _sampler_test(sub, "ddim_sample", _linear(1000), BROAD, 20_000, 5e-7, num_steps=10)
     _sampler_test(sub, "ddim_sample", _linear(1000), NARROW, 20_000, 5e-7, num_steps=50)
 
 
-@test(points=2, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60)
+@test(points=2, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60,
+      clauses=["diffusion.ddim_sample.law"])
 def ddim_exact_law_coarse(sub, ref):
     """DDIM on a 10-step schedule with 4 steps, and with 20 steps (repeated timesteps removed): exact law."""
     _sampler_test(sub, "ddim_sample", COARSE, NARROW, 20_000, 5e-7, num_steps=4)
     _sampler_test(sub, "ddim_sample", COARSE, BROAD, 20_000, 5e-7, num_steps=20)
 
 
-@test(points=1.5, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60)
+@test(points=1.5, functions=["diffusion.ddim_sample", "diffusion.predict_x0", SCHED], timeout=60,
+      clauses=["diffusion.ddim_sample.law"])
 def ddim_exact_law_2d(sub, ref):
     """DDIM (cosine, T = 100, 25 steps) for 2-D data with a full covariance: exact law."""
     _sampler_test(sub, "ddim_sample", _cosine(100), FULL_2D, 20_000, 1e-6, num_steps=25)
@@ -550,7 +573,8 @@ def _fm_loss_moments(m: float, s2: float) -> tuple[float, float]:
     return mean, second - mean**2
 
 
-@test(points=2, functions=["diffusion.flow_matching_loss"], timeout=60)
+@test(points=2, functions=["diffusion.flow_matching_loss"], timeout=60,
+      clauses=["diffusion.flow_matching_loss.value"])
 def flow_matching_loss_with_exact_velocity(sub, ref):
     """flow_matching_loss: the exact velocity's loss has a known mean (z-test); v = 0 gives E(x1 − x0)²."""
     m, s2, n = 0.8, 0.3**2, 100_000
@@ -569,7 +593,8 @@ def flow_matching_loss_with_exact_velocity(sub, ref):
                  what="the loss of the exact velocity (float32)")
 
 
-@test(points=0.5, functions=["diffusion.euler_sample"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["diffusion.euler_sample"], visibility="visible", timeout=30,
+      clauses=["diffusion.euler_sample.shape"])
 def euler_sample_shape_and_dtype(sub, ref):
     """euler_sample returns the requested shape in the default dtype."""
     velocity = sub.fixture("gaussian_velocity", mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
@@ -577,7 +602,8 @@ def euler_sample_shape_and_dtype(sub, ref):
                  what="euler_sample(velocity, (97, 2), 3)")
 
 
-@test(points=2, functions=["diffusion.euler_sample"], timeout=60)
+@test(points=2, functions=["diffusion.euler_sample"], timeout=60,
+      clauses=["diffusion.euler_sample.law"])
 def euler_exact_law(sub, ref):
     """Euler with the exact velocity (1-D narrow with 5 and 50 steps, 2-D full covariance with 10): exact law."""
     n = 20_000
@@ -590,7 +616,8 @@ def euler_exact_law(sub, ref):
         _check_gaussian_law(got, mu, C, 3e-7, f"euler_sample samples ({steps} steps, D = {m.numel()})")
 
 
-@test(points=0.5, functions=["diffusion.ddim_sample", "diffusion.euler_sample"], timeout=30)
+@test(points=0.5, functions=["diffusion.ddim_sample", "diffusion.euler_sample"], timeout=30,
+      clauses=["diffusion.ddim_sample.raises", "diffusion.euler_sample.raises"])
 def samplers_reject_zero_steps(sub, ref):
     """ddim_sample and euler_sample raise ValueError for num_steps = 0."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
@@ -598,3 +625,92 @@ def samplers_reject_zero_steps(sub, ref):
     check.raises(ValueError, sub.diffusion.euler_sample, sub.fixture("gaussian_velocity", mean=[0.0], cov=[[1.0]]),
                  (4, 1), 0)
 
+
+
+# =============================================================================================
+# Clause tests (issue 18): argument checks and attributes no test covered, and every sampler called
+# twice under the global generator. Each names the clauses of CLAUSES.md it checks.
+# =============================================================================================
+@test(points=0.5, functions=["diffusion.cosine_beta_schedule", SCHED], timeout=30,
+      clauses=["diffusion.cosine_beta_schedule.raises", "diffusion.DiffusionSchedule.num_steps"])
+def cosine_schedule_rejects_zero_and_num_steps(sub, ref):
+    """cosine_beta_schedule(0) raises ValueError; DiffusionSchedule.num_steps is T."""
+    check.raises(ValueError, sub.diffusion.cosine_beta_schedule, 0)
+    for T in (1, 13):
+        n = sub.diffusion.DiffusionSchedule(torch.full((T,), 0.1, dtype=F64)).get("num_steps")
+        check.true(isinstance(n, int) and n == T, f"DiffusionSchedule(betas of length {T}).num_steps is {n!r}, expected {T}")
+
+
+@test(points=0.5, functions=["diffusion.p_sample", SCHED], timeout=30, clauses=["diffusion.p_sample.raises"])
+def p_sample_rejects_bad_timestep(sub, ref):
+    """p_sample raises ValueError for t outside [0, T)."""
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
+    sched = _schedule(sub, COARSE)
+    check.raises(ValueError, sub.diffusion.p_sample, model, sched, torch.zeros(3, 1, dtype=F64), 10)
+    check.raises(ValueError, sub.diffusion.p_sample, model, sched, torch.zeros(3, 1, dtype=F64), -1)
+
+
+def _twice(sub, target: str, args, what: str, n: int | None = None):
+    """sampler_twice on a graded function; with n, the draws are (n, ...) and checked for independence
+    by Kendall's tau per coordinate (distribution-free under independence), sharing p_fail = 1e-6;
+    continuous draws of two calls coincide with probability 0."""
+    first, second = probes.sampler_twice(sub, target, None, args, what=what)
+    if n is not None:
+        check.tensor(first, shape=(n,) + tuple(first.shape[1:]), what=what)
+        probes.independent(first, second, p_fail=1e-6, what=f"two calls of {what}")
+    return first, second
+
+
+@test(points=0.5, functions=["diffusion.diffusion_loss", SCHED], timeout=30,
+      clauses=["diffusion.diffusion_loss.global_generator"])
+def diffusion_loss_twice(sub, ref):
+    """Two calls of diffusion_loss draw fresh t and ε from torch's global generator (different losses)."""
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.5], cov=[[0.2]])
+    x0 = torch.randn(64, 1, dtype=F64, generator=_own_generator())
+    first, _ = _twice(sub, "diffusion.diffusion_loss", [model, _schedule(sub, COARSE), x0], "diffusion_loss(...)")
+    check.tensor(first, shape=(), dtype=F64, what="diffusion_loss(...)")
+
+
+@test(points=0.5, functions=["diffusion.flow_matching_loss"], timeout=30,
+      clauses=["diffusion.flow_matching_loss.global_generator"])
+def flow_matching_loss_twice(sub, ref):
+    """Two calls of flow_matching_loss draw fresh x0 and t from torch's global generator (different losses)."""
+    velocity = sub.fixture("gaussian_velocity", mean=[0.5], cov=[[0.2]])
+    x1 = torch.randn(64, 1, dtype=F64, generator=_own_generator())
+    first, _ = _twice(sub, "diffusion.flow_matching_loss", [velocity, x1], "flow_matching_loss(...)")
+    check.tensor(first, shape=(), dtype=F64, what="flow_matching_loss(...)")
+
+
+@test(points=1, functions=["diffusion.p_sample", SCHED], timeout=30,
+      clauses=["diffusion.p_sample.global_generator", "diffusion.p_sample.independent_calls"])
+def p_sample_twice(sub, ref):
+    """Two calls of p_sample at t = 5 add different, independent noise from torch's global generator."""
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.7], cov=[[0.05]])
+    x_t = torch.full((3000, 1), 0.3, dtype=F64)
+    _twice(sub, "diffusion.p_sample", [model, _schedule(sub, COARSE), x_t, 5], "p_sample(..., t = 5)", n=3000)
+
+
+@test(points=1, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=30,
+      clauses=["diffusion.p_sample_loop.global_generator", "diffusion.p_sample_loop.independent_calls"])
+def p_sample_loop_twice(sub, ref):
+    """Two calls of p_sample_loop give different, independent samples from torch's global generator."""
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(SHORT), mean=[1.0, -0.5],
+                        cov=[[0.5, 0.3], [0.3, 0.4]])
+    _twice(sub, "diffusion.p_sample_loop", [model, _schedule(sub, SHORT), (3000, 2)], "p_sample_loop(...)", n=3000)
+
+
+@test(points=1, functions=["diffusion.ddim_sample", SCHED], timeout=30,
+      clauses=["diffusion.ddim_sample.global_generator", "diffusion.ddim_sample.independent_calls"])
+def ddim_sample_twice(sub, ref):
+    """Two calls of ddim_sample start from different, independent noise of torch's global generator."""
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[1.0, -0.5],
+                        cov=[[0.5, 0.3], [0.3, 0.4]])
+    _twice(sub, "diffusion.ddim_sample", [model, _schedule(sub, COARSE), (3000, 2), 4], "ddim_sample(...)", n=3000)
+
+
+@test(points=1, functions=["diffusion.euler_sample"], timeout=30,
+      clauses=["diffusion.euler_sample.global_generator", "diffusion.euler_sample.independent_calls"])
+def euler_sample_twice(sub, ref):
+    """Two calls of euler_sample start from different, independent noise of torch's global generator."""
+    velocity = sub.fixture("gaussian_velocity", mean=[1.0, -0.5], cov=[[0.5, 0.3], [0.3, 0.4]])
+    _twice(sub, "diffusion.euler_sample", [velocity, (3000, 2), 5], "euler_sample(...)", n=3000)

@@ -15,6 +15,7 @@ import torch
 from scipy import stats
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
 
@@ -60,7 +61,8 @@ def _fd_jacobian(forward, x: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
 # =============================================================================================
 # AffineCoupling
 # =============================================================================================
-@test(points=0.5, functions=[COUPLING], visibility="visible", timeout=30)
+@test(points=0.5, functions=[COUPLING], visibility="visible", timeout=30,
+      clauses=["flows.AffineCoupling.forward.shape"])
 def coupling_shapes(sub, ref):
     """AffineCoupling.forward and .inverse return ((B, D), (B,)) in the input's dtype."""
     coupling = sub.flows.AffineCoupling(3, torch.tensor([1.0, 0.0, 1.0]))
@@ -69,7 +71,8 @@ def coupling_shapes(sub, ref):
     _pair(coupling.inverse(x), 97, 3, torch.float32, "AffineCoupling.inverse")
 
 
-@test(points=1.5, functions=[COUPLING], timeout=30)
+@test(points=1.5, functions=[COUPLING], timeout=30,
+      clauses=["flows.AffineCoupling.inverse.value"])
 def coupling_inverts(sub, ref):
     """AffineCoupling: inverse(forward(x)) = x to 1e-5 (float64), and the inverse's log_det is negated."""
     coupling = _flow(sub, "AffineCoupling", 5, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0]), 32)
@@ -83,7 +86,8 @@ def coupling_inverts(sub, ref):
                "still 0: s must depend on the parameters")
 
 
-@test(points=2, functions=[COUPLING], timeout=30)
+@test(points=2, functions=[COUPLING], timeout=30,
+      clauses=["flows.AffineCoupling.forward.log_det", "flows.AffineCoupling.__init__.mask"])
 def coupling_log_det_is_jacobian(sub, ref):
     """AffineCoupling: log_det = log |det ∂y/∂x| (finite-difference Jacobian, dim 6, float64)."""
     for mask in ([1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0, 0.0, 1.0]):
@@ -96,7 +100,8 @@ def coupling_log_det_is_jacobian(sub, ref):
                     why="central differences in float64: error about 1e-9")
 
 
-@test(points=1.5, functions=[COUPLING], timeout=30)
+@test(points=1.5, functions=[COUPLING], timeout=30,
+      clauses=["flows.AffineCoupling.forward.pass_through", "flows.AffineCoupling.__init__.mask"])
 def coupling_mask_pass_through(sub, ref):
     """AffineCoupling: mask-1 coordinates pass through unchanged and alone condition the others."""
     mask = torch.tensor([0.0, 1.0, 1.0, 0.0, 0.0])
@@ -113,7 +118,8 @@ def coupling_mask_pass_through(sub, ref):
                 why="must be 0: s and t may depend on the mask-1 coordinates only; FD error ~1e-9")
 
 
-@test(points=1, functions=[COUPLING], timeout=30)
+@test(points=1, functions=[COUPLING], timeout=30,
+      clauses=["flows.AffineCoupling.bounded_scale"])
 def coupling_log_det_bounded(sub, ref):
     """AffineCoupling: for inputs of magnitude 1e4, the log_det is finite and within 25·dim (bounded s)."""
     D = 4
@@ -125,7 +131,8 @@ def coupling_log_det_bounded(sub, ref):
                "bound s, e.g. s = scale · tanh(raw_s)")
 
 
-@test(points=0.5, functions=[COUPLING], timeout=30)
+@test(points=0.5, functions=[COUPLING], timeout=30,
+      clauses=["flows.AffineCoupling.__init__.raises"])
 def coupling_rejects_bad_mask(sub, ref):
     """AffineCoupling raises ValueError for a mask of the wrong shape or with values other than 0/1."""
     check.raises(ValueError, sub.flows.AffineCoupling, 3, torch.tensor([1.0, 0.0]))
@@ -135,7 +142,8 @@ def coupling_rejects_bad_mask(sub, ref):
 # =============================================================================================
 # RealNVP
 # =============================================================================================
-@test(points=0.5, functions=[REALNVP, COUPLING], visibility="visible", timeout=30)
+@test(points=0.5, functions=[REALNVP, COUPLING], visibility="visible", timeout=30,
+      clauses=["flows.RealNVP.forward.value", "flows.RealNVP.sample.shape"])
 def realnvp_shapes(sub, ref):
     """RealNVP: forward, inverse, log_prob and sample have the contract's shapes and dtypes."""
     flow = sub.flows.RealNVP(2, 4, 16)
@@ -146,7 +154,8 @@ def realnvp_shapes(sub, ref):
     check.tensor(flow.sample(13), shape=(13, 2), dtype=torch.float32, what="RealNVP.sample(13)")
 
 
-@test(points=1.5, functions=[REALNVP, COUPLING], timeout=30)
+@test(points=1.5, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.inverse.value"])
 def realnvp_inverts(sub, ref):
     """RealNVP: inverse(forward(x)) = x to 1e-5 in float64, with the inverse's log_det negated."""
     flow = _flow(sub, "RealNVP", 5, 4, 32)
@@ -158,7 +167,8 @@ def realnvp_inverts(sub, ref):
                 why="float64 sums of 4 layers' bounded terms")
 
 
-@test(points=2, functions=[REALNVP, COUPLING], timeout=30)
+@test(points=2, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.forward.value", "flows.RealNVP.inverse.value"])
 def realnvp_log_det_is_jacobian(sub, ref):
     """RealNVP: forward's log_det = log |det ∂z/∂x|, inverse's = log |det ∂x/∂z| (finite differences, dim 4)."""
     flow = _flow(sub, "RealNVP", 4, 3, 16)
@@ -171,7 +181,8 @@ def realnvp_log_det_is_jacobian(sub, ref):
                 what="inverse's log_det against the Jacobian", why="central differences in float64: error ~1e-9")
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30)
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.__init__.masks", "flows.RealNVP.__init__.num_layers"])
 def realnvp_alternating_masks(sub, ref):
     """RealNVP: layer i has mask (arange(dim) + i) % 2 == 0 ([1, 0, 1, 0], then [0, 1, 0, 1], ...)."""
     one = _flow(sub, "RealNVP", 4, 1, 16)
@@ -188,7 +199,8 @@ def realnvp_alternating_masks(sub, ref):
                "after two layers of RealNVP(2) some coordinate is untouched: the masks must alternate")
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30)
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.log_prob.value"])
 def realnvp_log_prob_change_of_variables(sub, ref):
     """RealNVP.log_prob(x) = log N(z; 0, I) + log_det with (z, log_det) = forward(x) (batch 97, float64)."""
     flow = _flow(sub, "RealNVP", 3, 4, 16)
@@ -199,7 +211,8 @@ def realnvp_log_prob_change_of_variables(sub, ref):
     check.close(got, want, atol=1e-9, what="log_prob against the change of variables", why="float64 round-off")
 
 
-@test(points=2, functions=[REALNVP, COUPLING], timeout=60)
+@test(points=2, functions=[REALNVP, COUPLING], timeout=60,
+      clauses=["flows.RealNVP.log_prob.value"])
 def realnvp_density_integrates_to_one(sub, ref):
     """RealNVP: exp(log_prob) integrates to 1 over the plane (trapezoid on a sinh-stretched 2-D grid)."""
     flow = _flow(sub, "RealNVP", 2, 4, 16)
@@ -217,7 +230,8 @@ def realnvp_density_integrates_to_one(sub, ref):
                 why="quadrature error ~1e-5; a missing log-det term is off by 10% or more")
 
 
-@test(points=1.5, functions=[REALNVP, COUPLING], timeout=60)
+@test(points=1.5, functions=[REALNVP, COUPLING], timeout=60,
+      clauses=["flows.RealNVP.sample.distribution", "flows.RealNVP.sample.shape"])
 def realnvp_sample_is_the_pushforward(sub, ref):
     """RealNVP.sample: forward(samples) is N(0, I) (z-test and chi-square per coordinate, 20,000 samples)."""
     flow = _flow(sub, "RealNVP", 2, 4, 16)
@@ -307,7 +321,8 @@ def _judge_flow_samples(x: torch.Tensor) -> tuple[float, float]:
 # =============================================================================================
 # logit_transform, dequantize
 # =============================================================================================
-@test(points=1, functions=["flows.logit_transform"], timeout=30)
+@test(points=1, functions=["flows.logit_transform"], timeout=30,
+      clauses=["flows.logit_transform.value", "flows.logit_transform.log_det"])
 def logit_transform_formula(sub, ref):
     """logit_transform: y = logit(α + (1 − 2α) x), log_det summed per example; finite at 0 and 1."""
     for alpha in (0.05, 0.01):
@@ -325,7 +340,8 @@ def logit_transform_formula(sub, ref):
                     why="float64 sum of 16 terms")
 
 
-@test(points=1.5, functions=["flows.logit_transform"], timeout=30)
+@test(points=1.5, functions=["flows.logit_transform"], timeout=30,
+      clauses=["flows.logit_transform.log_det"])
 def logit_transform_log_det_by_differentiation(sub, ref):
     """logit_transform: log_det = Σ log |dy_i/dx_i| (central differences of your own y, float32 input too)."""
     x = 0.02 + 0.96 * torch.rand(97, 6, dtype=F64)
@@ -343,14 +359,16 @@ def logit_transform_log_det_by_differentiation(sub, ref):
                 atol=1e-3, what="log_det of a float32 input", why="float32 round-off of 6 terms of order 5")
 
 
-@test(points=0.5, functions=["flows.logit_transform"], timeout=30)
+@test(points=0.5, functions=["flows.logit_transform"], timeout=30,
+      clauses=["flows.logit_transform.raises_range"])
 def logit_transform_rejects_out_of_range(sub, ref):
     """logit_transform raises ValueError for values outside [0, 1]."""
     check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[0.2, 1.01]]))
     check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[-1e-3, 0.5]]))
 
 
-@test(points=1, functions=["flows.dequantize"], visibility="visible", timeout=30)
+@test(points=1, functions=["flows.dequantize"], visibility="visible", timeout=30,
+      clauses=["flows.dequantize.range_dtype"])
 def dequantize_range_and_dtype(sub, ref):
     """dequantize returns the default dtype, values in [x/L, (x+1)/L) ⊂ [0, 1), never 1.0 (float32)."""
     L = 17
@@ -369,7 +387,8 @@ def dequantize_range_and_dtype(sub, ref):
     check.true(bool(((y >= 0) & (y < 1)).all()), "dequantize returned values outside [0, 1)")
 
 
-@test(points=1.5, functions=["flows.dequantize"], timeout=30)
+@test(points=1.5, functions=["flows.dequantize"], timeout=30,
+      clauses=["flows.dequantize.value"])
 def dequantize_uniform_offsets(sub, ref):
     """dequantize: y·L − x_int is U[0, 1) for every level (KS test on 40,000 draws)."""
     L = 5
@@ -383,8 +402,112 @@ def dequantize_uniform_offsets(sub, ref):
     check.ks(offsets, stats.uniform(0, 1).cdf, p_fail=1e-6, what="the offsets y·L − x_int")
 
 
-@test(points=0.5, functions=["flows.dequantize"], timeout=30)
+@test(points=0.5, functions=["flows.dequantize"], timeout=30,
+      clauses=["flows.dequantize.raises"])
 def dequantize_rejects_out_of_range(sub, ref):
     """dequantize raises ValueError for values outside [0, num_levels)."""
     check.raises(ValueError, sub.flows.dequantize, torch.tensor([0, 4, 5]), 5)
     check.raises(ValueError, sub.flows.dequantize, torch.tensor([-1, 2]), 5)
+
+
+# =============================================================================================
+# Clause tests (issue 18): constructor arguments and defaults, detached samples, and the samplers
+# called twice under the global generator. Each names the clauses of CLAUSES.md it checks.
+# =============================================================================================
+def _linear_shapes(sub, model) -> list[tuple[int, int]]:
+    found = sub.call_fixture("layers", model, True)
+    check.true(isinstance(found, list) and all(isinstance(e, dict) for e in found),
+               "the layer probe returned malformed data")
+    return [tuple(e["shape"]) for e in found if e.get("kind") == "linear"]
+
+
+def _check_hidden(shapes, hidden: int, couplings: int, what: str) -> None:
+    """Each coupling's MLP has two hidden layers of width `hidden`: at least one (hidden, hidden) layer per
+    coupling (s and t may come from one MLP or from two), and every linear layer reads or writes `hidden`
+    units (hidden is chosen apart from D and 2D)."""
+    square = sum(1 for shape in shapes if shape == (hidden, hidden))
+    check.true(square >= couplings, f"{what} has {square} linear layers of shape ({hidden}, {hidden}), expected at "
+                                    f"least {couplings} (an MLP with two hidden layers of width hidden_dim = {hidden} "
+                                    "per coupling)")
+    odd = [shape for shape in shapes if hidden not in shape]
+    check.true(not odd, f"{what} has linear layers {odd} that neither read nor write hidden_dim = {hidden} units")
+
+
+@test(points=1, functions=[COUPLING], timeout=30, clauses=["flows.AffineCoupling.__init__.hidden_dim"])
+def coupling_hidden_dim_is_used(sub, ref):
+    """AffineCoupling(dim, mask, hidden_dim): its MLP has two hidden layers of width hidden_dim (default 64)."""
+    mask = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
+    for hidden in (13, 29):
+        _check_hidden(_linear_shapes(sub, sub.flows.AffineCoupling(5, mask, hidden)), hidden, 1,
+                      f"AffineCoupling(5, mask, {hidden})")
+    _check_hidden(_linear_shapes(sub, sub.flows.AffineCoupling(5, mask)), 64, 1, "AffineCoupling(5, mask)")
+
+
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.__init__.hidden_dim", "flows.RealNVP.__init__.defaults"])
+def realnvp_hidden_dim_and_defaults(sub, ref):
+    """RealNVP(dim, num_layers, hidden_dim): num_layers couplings whose MLPs are hidden_dim wide (defaults 6, 64)."""
+    _check_hidden(_linear_shapes(sub, sub.flows.RealNVP(3, 2, 13)), 13, 2, "RealNVP(3, 2, 13)")
+    _check_hidden(_linear_shapes(sub, sub.flows.RealNVP(3, 3, 29)), 29, 3, "RealNVP(3, 3, 29)")
+    _check_hidden(_linear_shapes(sub, sub.flows.RealNVP(3)), 64, 6, "RealNVP(3)")
+
+
+@test(points=0.5, functions=[REALNVP], timeout=30,
+      clauses=["flows.RealNVP.sample.raises", "flows.RealNVP.sample.detached"])
+def realnvp_sample_detached_and_rejects_zero(sub, ref):
+    """RealNVP.sample returns a detached tensor and raises ValueError for num_samples < 1."""
+    flow = _flow(sub, "RealNVP", 2, 2, 8)
+    check.true(sub.call_fixture("output_requires_grad", flow, "sample", 5) is False,
+               "RealNVP.sample(5) returned a tensor attached to the autograd graph: sample under torch.no_grad()")
+    check.raises(ValueError, flow.sample, 0)
+
+
+@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+      clauses=["flows.RealNVP.sample.global_generator", "flows.RealNVP.sample.independent_calls"])
+def realnvp_sample_twice(sub, ref):
+    """Two calls of RealNVP.sample give different, independent draws from torch's global generator."""
+    flow = _flow(sub, "RealNVP", 2, 4, 16)
+    first, second = probes.sampler_twice(sub, flow, "sample", [3000], what="RealNVP.sample(3000)")
+    check.tensor(first, shape=(3000, 2), dtype=F64, what="RealNVP.sample(3000)")
+    # Kendall's tau per coordinate (distribution-free under independence), 2 coordinates share p_fail = 1e-6;
+    # continuous draws of two calls coincide with probability 0.
+    probes.independent(first, second, p_fail=1e-6, what="two calls of RealNVP.sample")
+
+
+@test(points=0.5, functions=["flows.logit_transform"], timeout=30,
+      clauses=["flows.logit_transform.alpha_default", "flows.logit_transform.raises_alpha"])
+def logit_transform_default_alpha(sub, ref):
+    """logit_transform(x) uses alpha = 0.05 by default, and rejects alpha of 0.5 and above or below 0."""
+    x = torch.rand(97, 3, dtype=F64)
+    y, log_det = check.sequence(sub.flows.logit_transform(x), 2, what="logit_transform(x)")
+    p = 0.05 + 0.9 * x
+    check.close(check.tensor(y, shape=(97, 3), dtype=F64, what="y"), torch.log(p / (1 - p)), atol=1e-12,
+                what="y with the default alpha", why="float64")
+    want = (math.log(0.9) - torch.log(p) - torch.log(1 - p)).sum(1)
+    check.close(check.tensor(log_det, shape=(97,), dtype=F64, what="log_det"), want, atol=1e-10,
+                what="log_det with the default alpha", why="float64 sum of 3 terms")
+    for alpha in (0.5, 0.7, -0.1):  # alpha = 0 is left alone: the spec (week3.md) does not name it
+        check.raises(ValueError, sub.flows.logit_transform, x, alpha)
+
+
+@test(points=0.5, functions=["flows.dequantize"], timeout=30, clauses=["flows.dequantize.input_dtypes"])
+def dequantize_float_input(sub, ref):
+    """dequantize accepts integer values stored as floats (float64) and still returns the default dtype."""
+    x_int = torch.randint(0, 6, (500, 3)).to(F64)
+    y = check.tensor(sub.flows.dequantize(x_int, 6), shape=(500, 3), dtype=torch.float32,
+                     what="dequantize of float64 levels")
+    offsets = y.to(F64) * 6 - x_int
+    check.true(bool(((offsets > -1e-5) & (offsets < 1 + 1e-5)).all()),
+               "dequantize of float64 levels leaves [x_int / L, (x_int + 1) / L)")
+
+
+@test(points=1, functions=["flows.dequantize"], timeout=30,
+      clauses=["flows.dequantize.global_generator", "flows.dequantize.independent_calls"])
+def dequantize_twice(sub, ref):
+    """Two calls of dequantize draw different, independent offsets from torch's global generator."""
+    x_int = torch.arange(5).repeat(600)  # (3000,)
+    first, second = probes.sampler_twice(sub, "flows.dequantize", None, [x_int, 5], what="dequantize(x_int, 5)")
+    check.tensor(first, shape=(3000,), what="dequantize(x_int, 5)")
+    # The offsets y L - x_int of each call are i.i.d. U[0, 1); Kendall's tau on the pairs, p_fail = 1e-6.
+    probes.independent(first[:, None] * 5 - x_int[:, None], second[:, None] * 5 - x_int[:, None], p_fail=1e-6,
+                       what="the offsets of two calls of dequantize")

@@ -262,3 +262,58 @@ MUTANTS += [
        "least 0.78 wherever G puts its points (Monte Carlo), above RING_MAX_MEDIAN_DISTANCE = 0.7; the old "
        "high-quality threshold, 0.2%, let it pass (0.315% measured in one run, at most 0.312% plus sampling noise)"),
 ]
+
+# =============================================================================================
+# Clause mutants (issue 18, helper clauses18): one or more per clause test added for CLAUSES.md:
+# wrong defaults, ignored constructor arguments, an unchecked argument, a penalty that reseeds the
+# global generator, and a training loop that ignores batch_size.
+# =============================================================================================
+MUTANTS += [
+    _g("power_iteration_default_two", "power_iteration",
+       "                    num_iters: int = 1) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:",
+       "                    num_iters: int = 2) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:",
+       "a default of two iterations instead of the contract's one"),
+    _g("spectral_module_default_three", "SpectralNorm",
+       "    def __init__(self, weight: torch.Tensor, num_iters: int = 1):",
+       "    def __init__(self, weight: torch.Tensor, num_iters: int = 3):",
+       "SpectralNorm defaults to three power iterations per forward"),
+    _g("spectral_norm_drops_num_iters_default", "spectral_norm",
+       "def spectral_norm(module: nn.Module, num_iters: int = 1) -> nn.Module:",
+       "def spectral_norm(module: nn.Module, num_iters: int = 2) -> nn.Module:",
+       "spectral_norm defaults to two power iterations"),
+    _g("penalty_default_weight_one", "gradient_penalty",
+       "                     fake: torch.Tensor, weight: float = 10.0) -> torch.Tensor:",
+       "                     fake: torch.Tensor, weight: float = 1.0) -> torch.Tensor:",
+       "a default penalty weight of 1 instead of WGAN-GP's 10"),
+    _g("penalty_no_shape_check", "gradient_penalty",
+       "    if real.shape != fake.shape:\n        raise ValueError(f\"real and fake must have the same shape, got {tuple(real.shape)} \"\n"
+       "                         f\"and {tuple(fake.shape)}\")\n",
+       "",
+       "no ValueError when real and fake differ in shape (broadcasting may hide the mistake)"),
+    _g("penalty_reseeds", "gradient_penalty",
+       "    eps = torch.rand(batch, *([1] * (real.dim() - 1)), dtype=real.dtype, device=real.device)",
+       "    torch.manual_seed(0)\n    eps = torch.rand(batch, *([1] * (real.dim() - 1)), dtype=real.dtype, device=real.device)",
+       "reseeds the global generator: every call interpolates with the same ε"),
+    _g("generator_ignores_hidden_dim", "Generator",
+       "            nn.Linear(latent_dim, hidden_dim), nn.ReLU(),\n            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),\n"
+       "            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),\n            nn.Linear(hidden_dim, 2),",
+       "            nn.Linear(latent_dim, 128), nn.ReLU(),\n            nn.Linear(128, 128), nn.ReLU(),\n"
+       "            nn.Linear(128, 128), nn.ReLU(),\n            nn.Linear(128, 2),",
+       "hidden_dim is silently ignored: the generator is always 128 wide"),
+    _g("critic_ignores_hidden_dim", "Critic",
+       "            wrap(nn.Linear(2, hidden_dim)), nn.LeakyReLU(0.2),\n"
+       "            wrap(nn.Linear(hidden_dim, hidden_dim)), nn.LeakyReLU(0.2),\n"
+       "            wrap(nn.Linear(hidden_dim, hidden_dim)), nn.LeakyReLU(0.2),\n            wrap(nn.Linear(hidden_dim, 1)),",
+       "            wrap(nn.Linear(2, 128)), nn.LeakyReLU(0.2),\n"
+       "            wrap(nn.Linear(128, 128)), nn.LeakyReLU(0.2),\n"
+       "            wrap(nn.Linear(128, 128)), nn.LeakyReLU(0.2),\n            wrap(nn.Linear(128, 1)),",
+       "hidden_dim is silently ignored: the critic is always 128 wide"),
+    _g("critic_default_not_spectral", "Critic",
+       "    def __init__(self, hidden_dim: int = 128, spectral: bool = True):",
+       "    def __init__(self, hidden_dim: int = 128, spectral: bool = False):",
+       "the critic is not spectrally normalized by default"),
+    _g("train_ignores_batch_size", "train_wgan",
+       "                real = sample_real(batch_size).to(dtype=dtype, device=device)  # (B, 2)",
+       "                real = sample_real(256).to(dtype=dtype, device=device)  # (B, 2)",
+       "the real batches ignore batch_size (always 256)"),
+]

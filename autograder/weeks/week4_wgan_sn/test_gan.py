@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from autograder import checks as check, training
+from autograder import probes
 from autograder.registry import test
 from autograder.runtime.fixtures import week4 as fx
 
@@ -51,7 +52,8 @@ def _power_oracle(W: torch.Tensor, v: torch.Tensor, num_iters: int):
 # =============================================================================================
 # power_iteration
 # =============================================================================================
-@test(points=0.5, functions=["gan.power_iteration"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["gan.power_iteration"], visibility="visible", timeout=30,
+      clauses=["gan.power_iteration.shapes", "gan.power_iteration.raises"])
 def power_iteration_shapes(sub, ref):
     """power_iteration returns (σ (), u (out,), v (in,)) in the input's dtype and rejects num_iters < 1."""
     for dtype in (torch.float32, F64):
@@ -63,7 +65,8 @@ def power_iteration_shapes(sub, ref):
     check.raises(ValueError, sub.gan.power_iteration, torch.randn(3, 2), torch.randn(2), num_iters=0)
 
 
-@test(points=2, functions=["gan.power_iteration"], timeout=30)
+@test(points=2, functions=["gan.power_iteration"], timeout=30,
+      clauses=["gan.power_iteration.converges"])
 def power_iteration_converges_to_the_spectral_norm(sub, ref):
     """power_iteration converges to torch.linalg.matrix_norm(W, 2) and the top singular vectors."""
     # Singular values (3, 2, 1, 0.5): the error in the direction of the second pair shrinks by
@@ -85,7 +88,8 @@ def power_iteration_converges_to_the_spectral_norm(sub, ref):
                 why="float32 round-off plus a slow-converging direction if the top two values are close")
 
 
-@test(points=2, functions=["gan.power_iteration"], timeout=30)
+@test(points=2, functions=["gan.power_iteration"], timeout=30,
+      clauses=["gan.power_iteration.iteration", "gan.power_iteration.leaves_v"])
 def power_iteration_steps_match_the_oracle(sub, ref):
     """power_iteration: after 1 and 3 steps, σ, u and v are the contract's iteration (u first, then v)."""
     for rows, cols, num_iters in [(7, 5, 1), (97, 13, 3), (4, 33, 2)]:
@@ -105,7 +109,8 @@ def power_iteration_steps_match_the_oracle(sub, ref):
         check.true(torch.equal(v0_after, v0), "power_iteration must not modify v in place")
 
 
-@test(points=1, functions=["gan.power_iteration"], timeout=30)
+@test(points=1, functions=["gan.power_iteration"], timeout=30,
+      clauses=["gan.power_iteration.iteration", "gan.power_iteration.shapes"])
 def power_iteration_matches_reference(sub, ref):
     """power_iteration agrees with the reference in float32 (97x13) and float64 (13x97)."""
     for dtype, shape, atol in [(torch.float32, (97, 13), 1e-5), (F64, (13, 97), 1e-12)]:
@@ -120,7 +125,8 @@ def power_iteration_matches_reference(sub, ref):
 # =============================================================================================
 # SpectralNorm (the parametrization itself)
 # =============================================================================================
-@test(points=0.5, functions=["gan.SpectralNorm", "gan.power_iteration"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["gan.SpectralNorm", "gan.power_iteration"], visibility="visible", timeout=30,
+      clauses=["gan.SpectralNorm.__init__.buffers", "gan.SpectralNorm.__init__.raises"])
 def spectral_norm_module_buffers(sub, ref):
     """SpectralNorm keeps unit buffers u (out,) and v (in·kh·kw,), and rejects num_iters < 1."""
     for shape in [(7, 5), (4, 3, 3, 3)]:
@@ -133,7 +139,8 @@ def spectral_norm_module_buffers(sub, ref):
     check.raises(ValueError, sub.gan.SpectralNorm, torch.randn(3, 2), num_iters=0)
 
 
-@test(points=1.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30)
+@test(points=1.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30,
+      clauses=["gan.SpectralNorm.__init__.warm_start"])
 def spectral_norm_module_warm_start(sub, ref):
     """SpectralNorm: 15 warm-up iterations at construction align u and v with the top singular pair."""
     # Singular values (5, 1, 0.5): after 15 iterations the error is ~(1/5)^30 ~ 1e-21 (round-off only).
@@ -149,7 +156,8 @@ def spectral_norm_module_warm_start(sub, ref):
     check.close(out, W / 5.0, atol=1e-10, what="W / σ(W) after the warm-up", why="float64 round-off")
 
 
-@test(points=2.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30)
+@test(points=2.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30,
+      clauses=["gan.SpectralNorm.forward.value", "gan.SpectralNorm.__init__.num_iters"])
 def spectral_norm_module_forward(sub, ref):
     """SpectralNorm.forward: power iterations and buffer updates in training mode only; W / (uᵀWv)."""
     for shape, num_iters in [((9, 5), 1), ((6, 2, 3, 3), 3)]:
@@ -228,7 +236,8 @@ def _parity(sub, kind: str, shape: tuple, x_shape: tuple, num_iters: int, traini
                     what=f"the v buffer after pass {step + 1} ({label})", why="float64 round-off")
 
 
-@test(points=0.5, functions=SN_FUNCTIONS, visibility="visible", timeout=30)
+@test(points=0.5, functions=SN_FUNCTIONS, visibility="visible", timeout=30,
+      clauses=["gan.spectral_norm.registers"])
 def spectral_norm_registers_a_parametrization(sub, ref):
     """spectral_norm registers this file's SpectralNorm on module.weight and returns the module."""
     layer = sub.call_fixture("make_layer", "linear", 5, 7, dtype="float32")
@@ -241,7 +250,8 @@ def spectral_norm_registers_a_parametrization(sub, ref):
     check.true(bool(torch.isfinite(out).all()), "the normalized layer's output is not finite")
 
 
-@test(points=3, functions=SN_FUNCTIONS, timeout=60)
+@test(points=3, functions=SN_FUNCTIONS, timeout=60,
+      clauses=["gan.spectral_norm.matches_torch"])
 def spectral_norm_linear_matches_torch(sub, ref):
     """spectral_norm on nn.Linear: outputs, gradients and buffers equal torch's, in train and eval mode."""
     for num_iters in (1, 3):
@@ -249,14 +259,16 @@ def spectral_norm_linear_matches_torch(sub, ref):
             _parity(sub, "linear", (7, 5), (97, 5), num_iters, training)
 
 
-@test(points=2.5, functions=SN_FUNCTIONS, timeout=60)
+@test(points=2.5, functions=SN_FUNCTIONS, timeout=60,
+      clauses=["gan.spectral_norm.matches_torch"])
 def spectral_norm_conv_matches_torch(sub, ref):
     """spectral_norm on nn.Conv2d: outputs, gradients and buffers equal torch's, in train and eval mode."""
     for training in (True, False):
         _parity(sub, "conv", (4, 3, 3, 3), (5, 3, 7, 7), 1, training)
 
 
-@test(points=2, functions=SN_FUNCTIONS, timeout=60)
+@test(points=2, functions=SN_FUNCTIONS, timeout=60,
+      clauses=["gan.spectral_norm.unit_norm"])
 def spectral_norm_gives_unit_spectral_norm(sub, ref):
     """After many training-mode passes, the normalized Linear and Conv2d weights have spectral norm 1."""
     # Prescribed singular values with a gap of 1.5: 100 passes leave an error ~(1/1.5)^200 ~ 1e-35.
@@ -283,7 +295,8 @@ LOSS_FUNCTIONS = ["gan.wgan_critic_loss", "gan.wgan_generator_loss", "gan.hinge_
                   "gan.hinge_generator_loss"]
 
 
-@test(points=0.5, functions=LOSS_FUNCTIONS, visibility="visible", timeout=30)
+@test(points=0.5, functions=LOSS_FUNCTIONS, visibility="visible", timeout=30,
+      clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value", "gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def losses_on_constant_scores(sub, ref):
     """The four losses on constant scores (real 2, fake -0.5) return () tensors with the closed forms."""
     real, fake = torch.full((97,), 2.0), torch.full((51,), -0.5)
@@ -301,7 +314,8 @@ def _crafted_scores(dtype=F64):
     return real, fake
 
 
-@test(points=1, functions=["gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=30)
+@test(points=1, functions=["gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=30,
+      clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value"])
 def wgan_losses_closed_form(sub, ref):
     """wgan_critic_loss = mean(fake) - mean(real) and wgan_generator_loss = -mean(fake) (batches 97 and 51)."""
     real, fake = _crafted_scores()
@@ -312,7 +326,8 @@ def wgan_losses_closed_form(sub, ref):
     check.close(got, -mean_fake, atol=1e-12, what="wgan_generator_loss", why="float64 round-off")
 
 
-@test(points=1.5, functions=["gan.hinge_critic_loss", "gan.hinge_generator_loss"], timeout=30)
+@test(points=1.5, functions=["gan.hinge_critic_loss", "gan.hinge_generator_loss"], timeout=30,
+      clauses=["gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def hinge_losses_closed_form(sub, ref):
     """hinge_critic_loss = mean(relu(1 - real)) + mean(relu(1 + fake)); hinge_generator_loss = -mean(fake)."""
     real, fake = _crafted_scores()
@@ -329,7 +344,8 @@ def hinge_losses_closed_form(sub, ref):
                 what="hinge_critic_loss with real > 1 and fake < -1", why="exact zeros")
 
 
-@test(points=0.5, functions=LOSS_FUNCTIONS, timeout=30)
+@test(points=0.5, functions=LOSS_FUNCTIONS, timeout=30,
+      clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value", "gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def losses_match_reference(sub, ref):
     """The four losses agree with the reference in float32."""
     real, fake = _crafted_scores(torch.float32)
@@ -343,7 +359,8 @@ def losses_match_reference(sub, ref):
 # =============================================================================================
 # gradient_penalty
 # =============================================================================================
-@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30)
+@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.value"])
 def gradient_penalty_linear_critic(sub, ref):
     """gradient_penalty of a linear critic f(x) = w·x + c is exactly weight·(‖w‖ - 1)², for any ε."""
     for dtype, shape, w_norm, weight, atol in [(F64, (97, 2), 1.7, 10.0, 1e-10), (F64, (33, 3, 4, 4), 0.4, 2.5, 1e-10),
@@ -361,7 +378,8 @@ def gradient_penalty_linear_critic(sub, ref):
                     why="round-off of the dtype (‖∇f‖ = ‖w‖ exactly)")
 
 
-@test(points=2, functions=["gan.gradient_penalty"], timeout=30)
+@test(points=2, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.differentiable"])
 def gradient_penalty_reaches_the_critic(sub, ref):
     """gradient_penalty is differentiable in the critic's parameters (create_graph=True)."""
     w_norm, weight = 1.7, 10.0
@@ -380,7 +398,8 @@ def gradient_penalty_reaches_the_critic(sub, ref):
                 atol=1e-12, what="gradient of the penalty with respect to the critic's bias", why="exactly zero")
 
 
-@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30)
+@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.interpolates", "gan.gradient_penalty.value"])
 def gradient_penalty_interpolates(sub, ref):
     """gradient_penalty: x̂ = ε·real + (1-ε)·fake, one ε ~ U(0, 1) per example; penalty on (‖∇f(x̂)‖ - 1)²."""
     B, weight = 997, 3.0
@@ -407,7 +426,8 @@ def gradient_penalty_interpolates(sub, ref):
                 what="the penalty at the critic's own interpolates", why="float64 round-off")
 
 
-@test(points=1.5, functions=["gan.gradient_penalty"], timeout=30)
+@test(points=1.5, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.interpolates"])
 def gradient_penalty_images(sub, ref):
     """gradient_penalty on image batches (B, C, H, W): one ε per image, the norm over C, H and W."""
     B, weight = 499, 10.0
@@ -433,7 +453,8 @@ def gradient_penalty_images(sub, ref):
 # =============================================================================================
 # Generator, Critic
 # =============================================================================================
-@test(points=0.5, functions=["gan.Generator", "gan.Critic"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["gan.Generator", "gan.Critic"], visibility="visible", timeout=30,
+      clauses=["gan.Generator.__init__.latent_dim", "gan.Critic.forward.shape"])
 def networks_shapes(sub, ref):
     """Generator maps (B, latent_dim) to (B, 2) and keeps latent_dim; Critic maps (B, 2) to (B,)."""
     generator = sub.gan.Generator(latent_dim=3, hidden_dim=32)
@@ -445,7 +466,8 @@ def networks_shapes(sub, ref):
 
 
 @test(points=2, functions=["gan.Critic", "gan.spectral_norm", "gan.SpectralNorm", "gan.power_iteration"],
-      timeout=30)
+      timeout=30,
+      clauses=["gan.Critic.__init__.spectral"])
 def critic_is_spectrally_normalized(sub, ref):
     """Critic(spectral=True) normalizes every layer with SpectralNorm (spectral norm ~1); spectral=False none."""
     critic = sub.gan.Critic(hidden_dim=64, spectral=True)
@@ -488,7 +510,8 @@ def _around(center: torch.Tensor, radius: float, n: int) -> torch.Tensor:
     return center + radius * torch.stack([angle.cos(), angle.sin()], dim=1)
 
 
-@test(points=0.5, functions=["gan.mode_coverage"], visibility="visible", timeout=30)
+@test(points=0.5, functions=["gan.mode_coverage"], visibility="visible", timeout=30,
+      clauses=["gan.mode_coverage.returns"])
 def mode_coverage_types(sub, ref):
     """mode_coverage returns (int, float, float): every mode once at its centre gives (K, 1.0, 0.0)."""
     got = check.sequence(sub.gan.mode_coverage(RING.float(), RING.float(), 0.02), 3, what="mode_coverage(...)")
@@ -501,7 +524,8 @@ def mode_coverage_types(sub, ref):
     check.close(got[2], 0.0, atol=1e-9, what="mode_kl of a uniform histogram", why="round-off of log(8·1/8)")
 
 
-@test(points=2.5, functions=["gan.mode_coverage"], timeout=30)
+@test(points=2.5, functions=["gan.mode_coverage"], timeout=30,
+      clauses=["gan.mode_coverage.definition"])
 def mode_coverage_constructed(sub, ref):
     """mode_coverage on constructed samples: strict 3·std radius, nearest centre, KL to uniform."""
     std = 0.02
@@ -526,7 +550,8 @@ def mode_coverage_constructed(sub, ref):
     check.close(got[2], math.log(2), atol=1e-12, what="mode_kl with one of two modes", why="exact: log K")
 
 
-@test(points=1, functions=["gan.mode_coverage"], timeout=30)
+@test(points=1, functions=["gan.mode_coverage"], timeout=30,
+      clauses=["gan.mode_coverage.no_high_quality", "gan.mode_coverage.raises"])
 def mode_coverage_edge_cases(sub, ref):
     """mode_coverage: no high-quality sample gives (0, 0.0, log K); no samples or std <= 0 raise ValueError."""
     got = check.sequence(sub.gan.mode_coverage(torch.full((13, 2), 9.0, dtype=F64), GRID, 0.05), 3,
@@ -541,7 +566,8 @@ def mode_coverage_edge_cases(sub, ref):
     check.raises(ValueError, sub.gan.mode_coverage, GRID, GRID, -0.05)
 
 
-@test(points=1, functions=["gan.mode_coverage"], timeout=30)
+@test(points=1, functions=["gan.mode_coverage"], timeout=30,
+      clauses=["gan.mode_coverage.definition"])
 def mode_coverage_matches_reference(sub, ref):
     """mode_coverage agrees with the reference on ~990 spread samples of the 5x5 grid (float64 and float32)."""
     index = torch.randint(0, 25, (997,))
@@ -631,7 +657,8 @@ def _deterministic_run(sub, label: str, *, b, w, c, r, **kwargs):
                 what=f"the critic's bias after training ({label})", why="float64 round-off")
 
 
-@test(points=0.5, functions=["gan.train_wgan"], visibility="visible", timeout=60)
+@test(points=0.5, functions=["gan.train_wgan"], visibility="visible", timeout=60,
+      clauses=["gan.train_wgan.history", "gan.train_wgan.raises"])
 def train_wgan_history_and_errors(sub, ref):
     """train_wgan returns one float per generator step in each list, and rejects bad arguments."""
     generator = sub.call_fixture("ConstantGenerator", bias=[0.5, -0.5])
@@ -649,14 +676,16 @@ def train_wgan_history_and_errors(sub, ref):
         check.raises(ValueError, sub.gan.train_wgan, generator, critic, sampler, **kwargs)
 
 
-@test(points=3, functions=["gan.train_wgan", "gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=60)
+@test(points=3, functions=["gan.train_wgan", "gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=60,
+      clauses=["gan.train_wgan.schedule", "gan.train_wgan.loss", "gan.train_wgan.history", "gan.train_wgan.latent_dim"])
 def train_wgan_wasserstein_schedule(sub, ref):
     """train_wgan (wgan loss): critic_steps critic updates, then one generator update, two Adams (closed form)."""
     _deterministic_run(sub, "wgan, critic_steps=3, lr=0.05", b=[0.5, -1.0], w=[0.3, 0.4], c=0.1, r=[1.0, 2.0],
                        num_steps=7, critic_steps=3, lr=0.05, betas=(0.0, 0.9), loss="wgan", batch_size=9)
 
 
-@test(points=2, functions=["gan.train_wgan", "gan.hinge_critic_loss", "gan.hinge_generator_loss"], timeout=60)
+@test(points=2, functions=["gan.train_wgan", "gan.hinge_critic_loss", "gan.hinge_generator_loss"], timeout=60,
+      clauses=["gan.train_wgan.schedule", "gan.train_wgan.loss"])
 def train_wgan_hinge_schedule(sub, ref):
     """train_wgan (hinge loss): the same schedule, with the hinges switching on and off (closed form)."""
     # Scores start at f(r) = 0.18 < 1 and f(b) = -0.65 > -1, so both hinges are active at first.
@@ -665,14 +694,16 @@ def train_wgan_hinge_schedule(sub, ref):
 
 
 @test(points=2, functions=["gan.train_wgan", "gan.gradient_penalty", "gan.wgan_critic_loss",
-                           "gan.wgan_generator_loss"], timeout=60)
+                           "gan.wgan_generator_loss"], timeout=60,
+      clauses=["gan.train_wgan.gp_weight"])
 def train_wgan_with_penalty(sub, ref):
     """train_wgan with gp_weight > 0 adds the gradient penalty to every critic loss (closed form)."""
     _deterministic_run(sub, "wgan + penalty 5, critic_steps=4", b=[0.5, -1.0], w=[1.2, 1.6], c=0.0, r=[1.0, 2.0],
                        num_steps=5, critic_steps=4, lr=0.03, loss="wgan", gp_weight=5.0, batch_size=3)
 
 
-@test(points=1.5, functions=["gan.train_wgan", "gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=60)
+@test(points=1.5, functions=["gan.train_wgan", "gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=60,
+      clauses=["gan.train_wgan.defaults"])
 def train_wgan_defaults(sub, ref):
     """train_wgan's defaults: critic_steps=5, lr=1e-4, betas=(0, 0.9), loss='wgan', no penalty (closed form)."""
     _deterministic_run(sub, "defaults", b=[0.5, -1.0], w=[0.3, 0.4], c=0.1, r=[1.0, 2.0], num_steps=6)
@@ -795,3 +826,133 @@ def train_wgan_covers_the_ring(sub, ref):
                f"adding N(0, {RING_NOISE}²) noise to every parameter of the generator moved its samples' median "
                f"distance to the nearest mode by only {move:+.3f} (expected at least +{RING_MIN_MOVE}): the samples "
                "must be the generator's outputs")
+# =============================================================================================
+# Clause tests (issue 18): defaults and constructor arguments no test covered, the penalty's argument
+# check, the batch size of training, and the penalty's ε under the global generator. Each names the
+# clauses of CLAUSES.md it checks.
+# =============================================================================================
+@test(points=0.5, functions=["gan.power_iteration"], timeout=30, clauses=["gan.power_iteration.num_iters_default"])
+def power_iteration_default_one_step(sub, ref):
+    """power_iteration(W, v) does one (u, v) update by default."""
+    W, v0 = torch.randn(9, 6, dtype=F64), torch.randn(6, dtype=F64)
+    sigma, u, v = check.sequence(sub.gan.power_iteration(W, v0), 3, what="power_iteration(W, v)")
+    want_sigma, want_u, want_v = _power_oracle(W, v0, 1)
+    check.close(check.tensor(sigma, shape=(), dtype=F64, what="sigma"), want_sigma, atol=1e-10, rtol=1e-10,
+                what="sigma after the default number of iterations", why="float64 round-off")
+    check.close(check.tensor(u, shape=(9,), what="u"), want_u, atol=1e-10, what="u (default num_iters)",
+                why="float64 round-off")
+    check.close(check.tensor(v, shape=(6,), what="v"), want_v, atol=1e-10, what="v (default num_iters)",
+                why="float64 round-off")
+
+
+@test(points=1, functions=SN_FUNCTIONS, timeout=30,
+      clauses=["gan.SpectralNorm.__init__.num_iters_default", "gan.spectral_norm.num_iters_default"])
+def spectral_norm_default_one_iteration(sub, ref):
+    """SpectralNorm(W) and spectral_norm(module) run one power iteration per training-mode forward by default."""
+    W = torch.randn(7, 5, dtype=F64)
+    u0, v0 = _unit(7), _unit(5)
+    _, want_u, want_v = _power_oracle(W, v0, 1)
+    sn = sub.gan.SpectralNorm(W)
+    sub.call_fixture("load_state", sn, {"u": u0, "v": v0})
+    sub.call_fixture("set_mode", sn, True)
+    check.tensor(sn(W), shape=(7, 5), dtype=F64, what="SpectralNorm(W)(W) in training mode")
+    check.close(check.tensor(sn.get("v"), shape=(5,), what="v"), want_v, atol=1e-10,
+                what="SpectralNorm(W)'s v after one training-mode forward (default num_iters)", why="float64 round-off")
+    check.close(check.tensor(sn.get("u"), shape=(7,), what="u"), want_u, atol=1e-10,
+                what="SpectralNorm(W)'s u after one training-mode forward (default num_iters)", why="float64 round-off")
+    layer = sub.call_fixture("make_layer", "linear", 5, 7)
+    sub.gan.spectral_norm(layer)
+    bias = torch.randn(7, dtype=F64)
+    sub.call_fixture("set_spectral_state", layer, W, u0, v0, bias)
+    sub.call_fixture("set_mode", layer, True)
+    sub.call_fixture("repeat_forward", layer, torch.randn(3, 5, dtype=F64), 1)
+    u, v = check.sequence(sub.call_fixture("spectral_buffers", layer), 2, what="the layer's (u, v)")
+    check.close(check.tensor(v, shape=(5,), what="v"), want_v, atol=1e-10,
+                what="spectral_norm(layer)'s v after one training-mode forward (default num_iters)",
+                why="float64 round-off")
+
+
+def _gan_linear_shapes(sub, model) -> list[tuple[int, int]]:
+    found = sub.call_fixture("layers", model, True)
+    check.true(isinstance(found, list) and all(isinstance(e, dict) for e in found),
+               "the layer probe returned malformed data")
+    return [tuple(e["shape"]) for e in found if e.get("kind") == "linear"]
+
+
+def _check_mlp(shapes, n_in: int, n_out: int, hidden: int, what: str) -> None:
+    """An MLP n_in -> hidden -> ... -> n_out: the first layer reads n_in and writes hidden, the last reads
+    hidden and writes n_out, and every layer reads or writes hidden units (hidden apart from n_in, n_out)."""
+    check.true(len(shapes) >= 2, f"{what} has {len(shapes)} linear layers, expected an MLP with hidden layers")
+    check.true(shapes[0] == (hidden, n_in), f"the first layer of {what} has shape {shapes[0]}, expected {(hidden, n_in)}")
+    check.true(shapes[-1] == (n_out, hidden), f"the last layer of {what} has shape {shapes[-1]}, expected {(n_out, hidden)}")
+    odd = [shape for shape in shapes if hidden not in shape]
+    check.true(not odd, f"{what} has linear layers {odd} that neither read nor write hidden_dim = {hidden} units")
+
+
+@test(points=1, functions=["gan.Generator", "gan.Critic"], timeout=30,
+      clauses=["gan.Generator.__init__.hidden_dim", "gan.Generator.__init__.defaults",
+               "gan.Critic.__init__.hidden_dim", "gan.Critic.__init__.defaults"])
+def networks_hidden_dim_and_defaults(sub, ref):
+    """Generator(latent_dim, hidden_dim) and Critic(hidden_dim, spectral) are MLPs hidden_dim wide; defaults 2, 128, True."""
+    _check_mlp(_gan_linear_shapes(sub, sub.gan.Generator(latent_dim=3, hidden_dim=13)), 3, 2, 13, "Generator(3, 13)")
+    generator = sub.gan.Generator()
+    check.true(generator.get("latent_dim") == 2, "Generator().latent_dim should be the default 2")
+    _check_mlp(_gan_linear_shapes(sub, generator), 2, 2, 128, "Generator()")
+    _check_mlp(_gan_linear_shapes(sub, sub.gan.Critic(hidden_dim=13, spectral=False)), 2, 1, 13, "Critic(13)")
+    critic = sub.gan.Critic()
+    _check_mlp(_gan_linear_shapes(sub, critic), 2, 1, 128, "Critic()")
+    found = sub.call_fixture("weight_parametrizations", critic)
+    check.true(isinstance(found, list) and found and all(names == ["SpectralNorm"] for names in found),
+               f"Critic() should normalize every Linear layer (spectral=True by default), got {found}")
+
+
+@test(points=0.5, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.weight_default", "gan.gradient_penalty.raises"])
+def gradient_penalty_default_weight_and_shapes(sub, ref):
+    """gradient_penalty uses λ = 10 by default, and raises ValueError when real and fake differ in shape."""
+    w = torch.tensor([1.2, 1.0], dtype=F64) * (1.7 / math.sqrt(1.2**2 + 1.0))  # ‖w‖ = 1.7
+    critic = sub.fixture("LinearCritic", weight=w.tolist(), bias=0.3)
+    real, fake = torch.randn(31, 2, dtype=F64), torch.randn(31, 2, dtype=F64)
+    got = check.tensor(sub.gan.gradient_penalty(critic, real, fake), shape=(), dtype=F64, what="gradient_penalty")
+    check.close(got, 10.0 * (1.7 - 1) ** 2, atol=1e-10, rtol=1e-10, what="the penalty with the default weight",
+                why="exactly 10·(‖w‖ - 1)² for a linear critic, float64 round-off")
+    check.raises(ValueError, sub.gan.gradient_penalty, critic, real, fake[:30])
+    check.raises(ValueError, sub.gan.gradient_penalty, critic, real, torch.randn(31, 3, dtype=F64))
+
+
+@test(points=1, functions=["gan.gradient_penalty"], timeout=30,
+      clauses=["gan.gradient_penalty.global_generator", "gan.gradient_penalty.independent_calls"])
+def gradient_penalty_twice(sub, ref):
+    """Two calls of gradient_penalty draw different, independent ε from torch's global generator."""
+    B = 2000
+    critic = sub.call_fixture("QuadraticCritic", scale=[1.0, 2.0])
+    real = torch.zeros(B, 2, dtype=F64) + torch.tensor([1.0, 0.0], dtype=F64)
+    fake = torch.zeros(B, 2, dtype=F64)
+    first, _ = probes.sampler_twice(sub, "gan.gradient_penalty", None, [critic, real, fake],
+                                    what="gradient_penalty(critic, real, fake)")
+    check.tensor(first, shape=(), dtype=F64, what="gradient_penalty(...)")
+    # The critic kept every input: the probe made 4 calls of the penalty, each calling the critic k times on
+    # its x̂, whose first coordinate is ε (real = e_1, fake = 0); inputs[0] and inputs[k] belong to the first
+    # and the second call. Kendall's tau on the per-example ε of the two calls, p_fail = 1e-6.
+    inputs = critic.get("inputs")
+    check.true(isinstance(inputs, list) and inputs and len(inputs) % 4 == 0,
+               "the critic was not called the same number of times by each call of gradient_penalty")
+    k = len(inputs) // 4
+    eps = [check.tensor(x, shape=(B, 2), what="an interpolate")[:, :1] for x in (inputs[0], inputs[k])]
+    probes.independent(eps[0], eps[1], p_fail=1e-6, what="the ε of two calls of gradient_penalty")
+
+
+@test(points=1, functions=["gan.train_wgan"], timeout=60, clauses=["gan.train_wgan.batch_size"])
+def train_wgan_uses_batch_size(sub, ref):
+    """train_wgan evaluates the critic on batches of batch_size (7) real and generated points."""
+    generator = sub.call_fixture("ConstantGenerator", bias=[0.5, -0.5], latent_dim=3)
+    critic = sub.call_fixture("QuadraticCritic", scale=[1.0, 1.0])
+    sampler = sub.fixture("constant_sampler", point=[1.0, 1.0])
+    sub.gan.train_wgan(generator, critic, sampler, num_steps=2, critic_steps=2, batch_size=7)
+    inputs = critic.get("inputs")
+    check.true(isinstance(inputs, list) and inputs, "train_wgan never called the critic")
+    rows = [int(check.tensor(x, what="a critic input").shape[0]) for x in inputs]
+    # Real, generated (and penalty) batches of 7 each, possibly concatenated in one critic call.
+    check.true(all(r > 0 and r % 7 == 0 for r in rows),
+               f"train_wgan(..., batch_size=7) called the critic on batches of {sorted(set(rows))} points: every "
+               "real and generated batch should hold batch_size points")
