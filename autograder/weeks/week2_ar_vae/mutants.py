@@ -642,3 +642,73 @@ MUTANTS += [
        "            nn.Linear(256, 2 * latent_dim))",
        "the encoder ignores hidden_dim: a fixed width of 256"),
 ]
+
+# =============================================================================================
+# transformer.py clause mutants (issue 18, helper clausesT): one or more per clause test of the transformer
+# (attention_rejects_bad_num_heads, block_constructor_arguments, model_constructor_arguments,
+# model_default_arguments, model_rejects_bad_constructor_arguments, model_same_in_train_and_eval,
+# generate_default_arguments, generate_one_pass_per_token, generate_twice), and one for the mask-buffer clause.
+# =============================================================================================
+MUTANTS += [
+    _t("attn_accepts_nonpositive_heads", "CausalSelfAttention",
+       "        if num_heads < 1 or embed_dim % num_heads != 0:",
+       "        if embed_dim % num_heads != 0:",
+       "checks divisibility only: num_heads = 0 raises ZeroDivisionError and num_heads = -2 is accepted"),
+    _t("attn_persistent_mask", "CausalSelfAttention",
+       "        self.proj = nn.Linear(embed_dim, embed_dim)\n",
+       "        self.proj = nn.Linear(embed_dim, embed_dim)\n"
+       '        self.register_buffer("mask", torch.ones(64, 64).tril())\n',
+       "keeps a persistent mask buffer: the state dict gains a key the contract does not have"),
+    _t("block_ignores_num_heads", "Block",
+       "        self.attn = CausalSelfAttention(embed_dim, num_heads)",
+       "        self.attn = CausalSelfAttention(embed_dim, 4)",
+       "num_heads is silently ignored: every block's attention has 4 heads"),
+    _t("model_ignores_num_layers", "CharTransformer",
+       "        self.blocks = nn.ModuleList([Block(embed_dim, num_heads) for _ in range(num_layers)])",
+       "        self.blocks = nn.ModuleList([Block(embed_dim, num_heads) for _ in range(2)])",
+       "num_layers is silently ignored: always 2 blocks"),
+    _t("model_ignores_num_heads", "CharTransformer",
+       "        self.blocks = nn.ModuleList([Block(embed_dim, num_heads) for _ in range(num_layers)])",
+       "        self.blocks = nn.ModuleList([Block(embed_dim, 4) for _ in range(num_layers)])",
+       "num_heads is silently ignored: every block has 4 heads"),
+    _t("model_default_eight_heads", "CharTransformer",
+       "                 num_heads: int = 4, num_layers: int = 2):",
+       "                 num_heads: int = 8, num_layers: int = 2):",
+       "a default num_heads other than the contract's 4 (the same shapes, other values)"),
+    _t("model_default_one_layer", "CharTransformer",
+       "                 num_heads: int = 4, num_layers: int = 2):",
+       "                 num_heads: int = 4, num_layers: int = 1):",
+       "a default num_layers other than the contract's 2"),
+    _t("model_accepts_empty_vocabulary", "CharTransformer",
+       '        for name, value in (("vocab_size", vocab_size), ("context_length", context_length),\n'
+       '                            ("num_layers", num_layers)):',
+       '        for name, value in (("num_layers", num_layers),):',
+       "checks num_layers only: vocab_size = 0 or context_length = 0 builds an empty embedding"),
+    _t("model_dropout_in_eval_mode", "CharTransformer",
+       "        x = self.tok_emb(idx) + self.pos_emb(positions)                     # (B, T, C)",
+       "        x = F.dropout(self.tok_emb(idx) + self.pos_emb(positions), 0.1)     # (B, T, C)",
+       "F.dropout without training=self.training (its default is True): random logits in eval mode too"),
+    _t("gen_default_temperature", "CharTransformer.generate",
+       "num_new_tokens: int, temperature: float = 1.0,",
+       "num_new_tokens: int, temperature: float = 0.8,",
+       "a default temperature other than the contract's 1.0"),
+    _t("gen_default_top_p", "CharTransformer.generate",
+       "                 top_k: Optional[int] = None, top_p: Optional[float] = None) -> torch.Tensor:",
+       "                 top_k: Optional[int] = None, top_p: Optional[float] = 0.9) -> torch.Tensor:",
+       "nucleus sampling by default (top_p = 0.9) instead of no filter"),
+    _t("gen_row_by_row", "CharTransformer.generate", _STEP,
+       "            logits = torch.cat([self.forward(context[b:b + 1])[:, -1, :]\n"
+       "                                for b in range(context.shape[0])]) / temperature  # (B, V)\n"
+       "            logits = filter_logits(logits, top_k, top_p)",
+       "one forward pass per row and token instead of one per token for the whole batch"),
+    _t("gen_reseeds", "CharTransformer.generate",
+       "        for _ in range(num_new_tokens):\n            context = idx[:, -self.context_length:]",
+       "        torch.manual_seed(0)\n"
+       "        for _ in range(num_new_tokens):\n            context = idx[:, -self.context_length:]",
+       "reseeds the global generator: every call returns the same tokens"),
+    _t("gen_forks_rng", "CharTransformer.generate",
+       "            next_token = torch.multinomial(torch.softmax(logits, dim=-1), 1)  # (B, 1)",
+       "            with torch.random.fork_rng():\n"
+       "                next_token = torch.multinomial(torch.softmax(logits, dim=-1), 1)  # (B, 1)",
+       "draws inside fork_rng: the global generator is restored, so every call repeats the same draws"),
+]

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder import checks as check
+from autograder import probes
 from autograder.registry import test
 from autograder.weeks.week2_ar_vae.common import _as, _pooled_chi_square
 
@@ -131,7 +132,8 @@ def _chi_square_tokens(tokens: torch.Tensor, probs: torch.Tensor, p_fail: float,
 # =============================================================================================
 # CausalSelfAttention
 # =============================================================================================
-@test(points=0.5, functions=[ATTN], visibility="visible", timeout=30)
+@test(points=0.5, functions=[ATTN], visibility="visible", timeout=30,
+      clauses=["transformer.CausalSelfAttention.__init__.embed_dim", "transformer.CausalSelfAttention.__init__.submodules", "transformer.CausalSelfAttention.__init__.mask_buffer", "transformer.CausalSelfAttention.__init__.raises", "transformer.CausalSelfAttention.forward.shape"])
 def attention_shapes_and_parameters(sub, ref):
     """CausalSelfAttention holds exactly qkv (C -> 3C) and proj (C -> C), maps (B, T, C) to (B, T, C) for any T."""
     t = _t(sub)
@@ -146,7 +148,8 @@ def attention_shapes_and_parameters(sub, ref):
     check.raises(ValueError, t.transformer.CausalSelfAttention, 10, 3)
 
 
-@test(points=2.5, functions=[ATTN], timeout=60)
+@test(points=2.5, functions=[ATTN], timeout=60,
+      clauses=["transformer.CausalSelfAttention.__init__.embed_dim", "transformer.CausalSelfAttention.__init__.num_heads", "transformer.CausalSelfAttention.__init__.submodules", "transformer.CausalSelfAttention.forward.shape", "transformer.CausalSelfAttention.forward.value", "transformer.CausalSelfAttention.forward.written_out"])
 def attention_matches_sdpa(sub, ref):
     """CausalSelfAttention equals torch's scaled_dot_product_attention(is_causal=True) on its own qkv and proj."""
     t = _t(sub)
@@ -166,7 +169,8 @@ def attention_matches_sdpa(sub, ref):
                         why="round-off of dot products of at most 3C = 48 terms and a softmax over at most 9 keys")
 
 
-@test(points=2, functions=[ATTN], timeout=60)
+@test(points=2, functions=[ATTN], timeout=60,
+      clauses=["transformer.CausalSelfAttention.forward.causal"])
 def attention_is_causal_by_gradients(sub, ref):
     """CausalSelfAttention's output t has zero gradient from inputs after t, and non-zero from inputs up to t."""
     t = _t(sub)
@@ -178,7 +182,8 @@ def attention_is_causal_by_gradients(sub, ref):
     _check_causal_pattern(_position_dependence(jac, T, C), "CausalSelfAttention(8, 2)")
 
 
-@test(points=1, functions=[ATTN], timeout=30)
+@test(points=1, functions=[ATTN], timeout=30,
+      clauses=["transformer.CausalSelfAttention.forward.causal"])
 def attention_masks_before_the_softmax(sub, ref):
     """A future key with a huge score changes nothing before it: the mask acts before the softmax over keys."""
     t = _t(sub)
@@ -196,7 +201,8 @@ def attention_masks_before_the_softmax(sub, ref):
 # =============================================================================================
 # Block
 # =============================================================================================
-@test(points=2, functions=[BLOCK, ATTN], timeout=60)
+@test(points=2, functions=[BLOCK, ATTN], timeout=60,
+      clauses=["transformer.Block.__init__.submodules", "transformer.Block.forward.shape", "transformer.Block.forward.value"])
 def block_matches_reference(sub, ref):
     """Block is x + attn(ln1(x)), then x + mlp(ln2(x)) with the exact GELU (reference loaded with its parameters)."""
     t = _t(sub)
@@ -229,7 +235,8 @@ def block_is_causal_by_gradients(sub, ref):
 # =============================================================================================
 # CharTransformer: architecture, forward
 # =============================================================================================
-@test(points=0.5, functions=[MODEL], visibility="visible", timeout=30)
+@test(points=0.5, functions=[MODEL], visibility="visible", timeout=30,
+      clauses=["transformer.CharTransformer.__init__.vocab_size", "transformer.CharTransformer.__init__.context_length", "transformer.CharTransformer.__init__.embed_dim", "transformer.CharTransformer.__init__.submodules", "transformer.CausalSelfAttention.__init__.mask_buffer"])
 def model_state_dict_matches_contract(sub, ref):
     """CharTransformer's state dict has the contract's keys and shapes, and head is not tied to tok_emb."""
     t = _t(sub)
@@ -240,7 +247,8 @@ def model_state_dict_matches_contract(sub, ref):
                "head.weight equals tok_emb.weight: the contract's head is its own nn.Linear, not tied to tok_emb")
 
 
-@test(points=2.5, functions=[MODEL, BLOCK, ATTN], timeout=60)
+@test(points=2.5, functions=[MODEL, BLOCK, ATTN], timeout=60,
+      clauses=["transformer.CharTransformer.forward.shape", "transformer.CharTransformer.forward.value", "transformer.CausalSelfAttention.forward.written_out"])
 def model_matches_reference(sub, ref):
     """CharTransformer's logits equal the reference's loaded with its parameters (T = 1, 4, 7; batch 97)."""
     t = _t(sub)
@@ -260,7 +268,8 @@ def model_matches_reference(sub, ref):
                         why="round-off through two blocks of width 16 and a LayerNorm")
 
 
-@test(points=1.5, functions=[MODEL, BLOCK, ATTN], timeout=60)
+@test(points=1.5, functions=[MODEL, BLOCK, ATTN], timeout=60,
+      clauses=["transformer.CharTransformer.forward.causal"])
 def model_is_causal_in_tokens(sub, ref):
     """Changing the tokens after position t leaves the logits up to t unchanged, and moves those after."""
     t = _t(sub)
@@ -287,7 +296,8 @@ def model_is_causal_in_tokens(sub, ref):
                                  "(the model ignores its input tokens?)")
 
 
-@test(points=0.5, functions=[MODEL], timeout=30)
+@test(points=0.5, functions=[MODEL], timeout=30,
+      clauses=["transformer.CharTransformer.forward.raises", "transformer.CharTransformer.__init__.context_length", "transformer.CharTransformer.__init__.raises"])
 def model_rejects_bad_arguments(sub, ref):
     """CharTransformer rejects inputs longer than context_length or empty, and num_layers < 1."""
     t = _t(sub)
@@ -306,7 +316,8 @@ def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
     return float(-log_p.gather(-1, targets[..., None]).mean())
 
 
-@test(points=2, functions=[LOSS], timeout=60)
+@test(points=2, functions=[LOSS], timeout=60,
+      clauses=["transformer.CharTransformer.loss.shape", "transformer.CharTransformer.loss.value"])
 def loss_matches_cross_entropy(sub, ref):
     """loss(idx) is the mean cross-entropy of forward(idx[:, :-1]) against idx[:, 1:], in nats."""
     t = _t(sub)
@@ -323,7 +334,8 @@ def loss_matches_cross_entropy(sub, ref):
                         what=f"the loss (B = {B}, T = {T}, {dtype})", why="round-off of a mean of log-softmaxes")
 
 
-@test(points=1, functions=[LOSS], timeout=30)
+@test(points=1, functions=[LOSS], timeout=30,
+      clauses=["transformer.CharTransformer.loss.value", "transformer.CharTransformer.loss.raises"])
 def loss_of_uniform_model_and_bad_lengths(sub, ref):
     """A model with every parameter zero predicts uniformly: its loss is log V nats; bad lengths raise ValueError."""
     t = _t(sub)
@@ -342,7 +354,8 @@ def loss_of_uniform_model_and_bad_lengths(sub, ref):
 # =============================================================================================
 # CharTransformer.generate
 # =============================================================================================
-@test(points=0.5, functions=[GENERATE], visibility="visible", timeout=30)
+@test(points=0.5, functions=[GENERATE], visibility="visible", timeout=30,
+      clauses=["transformer.CharTransformer.generate.shape", "transformer.CharTransformer.generate.dtype", "transformer.CharTransformer.generate.crop"])
 def generate_shapes_and_prompt(sub, ref):
     """generate returns (B, T0 + N) int64 tokens that start with the prompt, for prompts shorter and longer than the context."""
     t = _t(sub)
@@ -355,7 +368,8 @@ def generate_shapes_and_prompt(sub, ref):
         check.true(bool(((out >= 0) & (out < 11)).all()), "generate returned tokens outside 0..V-1")
 
 
-@test(points=0.5, functions=[GENERATE], timeout=30)
+@test(points=0.5, functions=[GENERATE], timeout=30,
+      clauses=["transformer.CharTransformer.generate.raises"])
 def generate_rejects_bad_arguments(sub, ref):
     """generate raises ValueError for an empty prompt, N < 0, temperature <= 0, top_k < 1, top_p outside (0, 1]."""
     t = _t(sub)
@@ -406,7 +420,8 @@ def _tempered(temperature: float) -> torch.Tensor:
     return torch.softmax(P0.log() / temperature, dim=0)
 
 
-@test(points=2, functions=[GENERATE], timeout=60)
+@test(points=2, functions=[GENERATE], timeout=60,
+      clauses=["transformer.CharTransformer.generate.temperature", "transformer.CharTransformer.generate.dtype"])
 def generate_temperature_distribution(sub, ref):
     """generate's first token follows softmax(logits / temperature) at temperatures 0.5, 1 and 1.7 (chi-square)."""
     t = _t(sub)
@@ -422,7 +437,8 @@ def generate_temperature_distribution(sub, ref):
                            what=f"the first new token at temperature {temperature}")
 
 
-@test(points=2.5, functions=[GENERATE], timeout=60)
+@test(points=2.5, functions=[GENERATE], timeout=60,
+      clauses=["transformer.CharTransformer.generate.temperature", "transformer.CharTransformer.generate.top_k", "transformer.CharTransformer.generate.top_p", "transformer.CharTransformer.generate.order"])
 def generate_top_k_top_p_distribution(sub, ref):
     """Top-k, then top-p, after the temperature: filtered tokens never appear, the others keep their relative odds."""
     t = _t(sub)
@@ -454,7 +470,8 @@ def _last_probs(t, model, contexts: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits[:, -1], dim=-1)
 
 
-@test(points=3, functions=[GENERATE], timeout=60)
+@test(points=3, functions=[GENERATE], timeout=60,
+      clauses=["transformer.CharTransformer.generate.crop", "transformer.CharTransformer.generate.chain_rule"])
 def generate_follows_the_chain_rule(sub, ref):
     """Two new tokens after a prompt longer than the context: their joint law is p(a | last ctx tokens) p(b | ..., a)."""
     t = _t(sub)
@@ -554,3 +571,160 @@ def learns_a_synthetic_language(sub, ref):
                f"(computed by the grader) is {nll:.3f} nats per token; the bigram model's is {baseline:.3f}, and the "
                f"transformer should beat it by at least {TRAIN_MIN_GAIN} (your training loss at the end: {loss:.3f} "
                "nats; it earns no points)")
+
+
+# =============================================================================================
+# Clause tests (issue 18): constructor arguments and defaults, errors, mode independence, and the sampler's
+# defaults, passes and randomness, each a clause of CLAUSES.md that no test above checks.
+# =============================================================================================
+@test(points=0.5, functions=[ATTN], timeout=30, clauses=[f"{ATTN}.__init__.raises"])
+def attention_rejects_bad_num_heads(sub, ref):
+    """CausalSelfAttention raises ValueError for num_heads < 1 (0, and -2, which divides 8) and a non-divisor."""
+    t = _t(sub)
+    for C, H in ((8, 0), (8, -2), (10, 4)):
+        check.raises(ValueError, t.transformer.CausalSelfAttention, C, H)
+
+
+def _matches_reference_model(t, ref, model, args: tuple, what: str) -> None:
+    """The student's model (generic float64 weights) against the reference CharTransformer(*args) loaded with its
+    state dict: the keys and shapes first, then the logits of every length up to the context."""
+    t.call_fixture("perturb_parameters", model, 0.2)
+    model = model.double()
+    reference = _load_reference(ref.transformer.CharTransformer(*args), _state(t, model, what), what)
+    V, ctx = args[0], args[1]
+    idx = torch.randint(0, V, (13, ctx))
+    got = check.tensor(model(idx), shape=(13, ctx, V), dtype=F64, what=f"the logits of {what}")
+    with torch.no_grad():
+        want = reference(idx)
+    check.close(got, want, atol=1e-9, rtol=1e-9, what=f"the logits of {what} against the reference with its parameters",
+                why="float64 round-off through at most three blocks of width <= 64")
+
+
+@test(points=0.5, functions=[BLOCK, ATTN], timeout=30, clauses=[f"{BLOCK}.__init__.arguments"])
+def block_constructor_arguments(sub, ref):
+    """Block(C, H) passes H on to its attention: it equals the reference Block(C, H) for H = 3, 1 and 8."""
+    t = _t(sub)
+    for C, H in ((12, 3), (8, 1), (16, 8)):
+        block = t.transformer.Block(C, H)
+        t.call_fixture("perturb_parameters", block, 0.2)
+        block = block.double()
+        reference = _load_reference(ref.transformer.Block(C, H), _state(t, block, f"Block({C}, {H})"), f"Block({C}, {H})")
+        x = torch.randn(5, 6, C, dtype=F64)
+        got = check.tensor(block(x), shape=(5, 6, C), dtype=F64, what=f"Block({C}, {H})")
+        with torch.no_grad():
+            want = reference(x)
+        check.close(got, want, atol=1e-10, rtol=1e-10, what=f"the output of Block({C}, {H})",
+                    why="float64 round-off of two residual branches of width <= 64")
+
+
+@test(points=1, functions=[MODEL, BLOCK, ATTN], timeout=60,
+      clauses=[f"{MODEL}.__init__.vocab_size", f"{MODEL}.__init__.context_length", f"{MODEL}.__init__.embed_dim",
+               f"{MODEL}.__init__.num_heads", f"{MODEL}.__init__.num_layers"])
+def model_constructor_arguments(sub, ref):
+    """CharTransformer(V, T_max, C, H, L) uses every argument: it equals the reference built with the same ones."""
+    t = _t(sub)
+    # Heads 3, 1 and 8 (the suite's other models use 2 and 4), and 1, 3 and 2 blocks.
+    for args in ((5, 3, 12, 3, 1), (7, 9, 8, 1, 3), (4, 2, 16, 8, 2)):
+        V, ctx, C, H, L = args
+        model = t.transformer.CharTransformer(V, ctx, embed_dim=C, num_heads=H, num_layers=L)
+        _matches_reference_model(t, ref, model, args, f"CharTransformer{args}")
+
+
+@test(points=0.5, functions=[MODEL, BLOCK, ATTN], timeout=30, clauses=[f"{MODEL}.__init__.defaults"])
+def model_default_arguments(sub, ref):
+    """CharTransformer(V, T_max) has the defaults embed_dim = 64, num_heads = 4, num_layers = 2."""
+    t = _t(sub)
+    # The shapes show embed_dim and num_layers; num_heads shows only in the values.
+    _matches_reference_model(t, ref, t.transformer.CharTransformer(6, 5), (6, 5, 64, 4, 2), "CharTransformer(6, 5)")
+
+
+@test(points=0.5, functions=[MODEL], timeout=30, clauses=[f"{MODEL}.__init__.raises"])
+def model_rejects_bad_constructor_arguments(sub, ref):
+    """CharTransformer raises ValueError for vocab_size < 1, context_length < 1, and heads that do not divide C."""
+    t = _t(sub)
+    make = t.transformer.CharTransformer
+    check.raises(ValueError, make, 0, 6, 8, 2, 1)
+    check.raises(ValueError, make, 11, 0, 8, 2, 1)
+    check.raises(ValueError, make, 11, 6, 10, 3, 1)
+    check.raises(ValueError, make, 11, 6, 8, 0, 1)
+
+
+@test(points=0.5, functions=[MODEL, LOSS], timeout=30, clauses=["transformer.module.no_dropout"])
+def model_same_in_train_and_eval(sub, ref):
+    """No dropout: the logits and the loss are the same in train and eval mode, and at every call."""
+    t = _t(sub)
+    V, ctx = 11, 6
+    model = t.transformer.CharTransformer(V, ctx, embed_dim=16, num_heads=2, num_layers=2).double()
+    t.call_fixture("perturb_parameters", model, 0.2)
+    idx = torch.randint(0, V, (64, ctx + 1))
+    out = {}
+    for training in (True, False):
+        t.call_fixture("set_mode", model, training)
+        mode = "train" if training else "eval"
+        for call in (0, 1):
+            out[mode, call] = (check.tensor(model(idx[:, :-1]), shape=(64, ctx, V), dtype=F64,
+                                            what=f"the logits in {mode} mode"),
+                               check.number(model.loss(idx), what=f"the loss in {mode} mode"))
+    base_logits, base_loss = out["eval", 0]
+    for (mode, call), (logits, loss) in out.items():
+        # The same operations on the same numbers: equal up to float64 round-off whatever the mode.
+        check.close(logits, base_logits, atol=1e-12, rtol=1e-12, what=f"the logits in {mode} mode (call {call + 1}) "
+                    "against eval mode", why="the contract has no dropout: the modes compute the same thing")
+        check.close(loss, base_loss, atol=1e-12, rtol=1e-12, unit="nats", what=f"the loss in {mode} mode (call {call + 1})",
+                    why="the contract has no dropout: the modes compute the same thing")
+
+
+def _generic_model(t, V: int, ctx: int = 4):
+    """A float64 CharTransformer over V tokens with generic weights."""
+    model = t.transformer.CharTransformer(V, ctx, embed_dim=8, num_heads=2, num_layers=1).double()
+    t.call_fixture("perturb_parameters", model, 0.3)
+    return model
+
+
+@test(points=0.5, functions=[GENERATE], timeout=30, clauses=[f"{GENERATE}.defaults"])
+def generate_default_arguments(sub, ref):
+    """generate without temperature, top_k or top_p equals temperature=1.0, top_k=None, top_p=None (same seed)."""
+    t = _t(sub)
+    model = _generic_model(t, 30)
+    prompt = torch.randint(0, 30, (200, 2))
+    # Each pair of calls runs after the same torch.manual_seed: honest code gives equal tokens exactly (no chance).
+    for name, value in (("temperature", 1.0), ("top_k", None), ("top_p", None)):
+        probes.default_is(t, model, "generate", [prompt, 3], name, value, what="generate(prompt (200, 2), 3)")
+
+
+@test(points=0.5, functions=[GENERATE], timeout=30, clauses=[f"{GENERATE}.one_pass"])
+def generate_one_pass_per_token(sub, ref):
+    """generate runs the network once per new token, on the whole batch at once (N passes for N tokens)."""
+    t = _t(sub)
+    model = _generic_model(t, 7)
+    prompt = torch.randint(0, 7, (3, 6))  # longer than the context (4): cropping costs no pass
+    out, passes = check.sequence(t.call_fixture("count_layer_calls", model, "generate", prompt, 5), 2,
+                                 what="generate(prompt (3, 6), 5) with its layers counted")
+    check.tensor(out, shape=(3, 11), dtype=torch.int64, what="generate(prompt (3, 6), 5)")
+    check.true(1 <= passes <= 5, f"generate(prompt (3, 6), 5) ran its layers {passes} times for 5 new tokens: sample "
+                                 "all 3 rows together, with one forward pass per new token")
+
+
+@test(points=1, functions=[GENERATE], timeout=60,
+      clauses=[f"{GENERATE}.global_generator", f"{GENERATE}.independent_calls"])
+def generate_twice(sub, ref):
+    """Two calls of generate give different, independent tokens from torch's global generator."""
+    t = _t(sub)
+    model = _generic_model(t, 2)  # two tokens: each new token is a binary draw (Fisher's exact test below)
+    state = _state(t, model, "CharTransformer")
+    check.true({"head.weight", "head.bias"} <= set(state), "CharTransformer's state dict has no head.weight and head.bias")
+    state["head.weight"] = 0.1 * state["head.weight"]  # logits near 0: probabilities away from 0 and 1
+    state["head.bias"] = torch.zeros_like(state["head.bias"])
+    t.call_fixture("load_state", model, state)
+    prompt = torch.tensor([[1, 0]])
+    n, N = 2000, 3
+    # The same prompt in every row: within a call the rows are i.i.d., and across calls independent.
+    p_first = _last_probs(t, model, prompt)[0]
+    check.true(float(p_first.max()) <= 0.99, "test misconfigured: the model is nearly deterministic")
+    first, second = probes.sampler_twice(t, model, "generate", [prompt.expand(n, -1).contiguous(), N],
+                                         what=f"generate(prompt ({n}, 2), {N})")
+    check.tensor(first, shape=(n, 2 + N), dtype=torch.int64, what=f"generate(prompt ({n}, 2), {N})")
+    # Two honest calls coincide row by row with probability sum_s p(s)^2 <= max_s p(s) <= max p(first token) <= 0.99
+    # (checked), so both outputs are equal with probability <= 0.99^2000 < 2e-9. Fisher's exact test per new token
+    # (exact level), the 3 columns share p_fail = 9.9e-7: below 1e-6 in all.
+    probes.independent(first[:, 2:], second[:, 2:], p_fail=9.9e-7, what=f"two calls of generate(prompt ({n}, 2), {N})")
