@@ -231,6 +231,36 @@ def hash_tree(root: Path) -> dict[str, str]:
     return hash_files(sorted(p for p in Path(root).rglob("*") if p.is_file() and not p.is_symlink()))
 
 
+def submission_file_digests(root: Path) -> set[str]:
+    """SHA-256 of every file the submissions hold: the plain files under root and the members of its zips."""
+    digests = set()
+    for p in sorted(Path(root).rglob("*")):
+        if not p.is_file() or p.is_symlink():
+            continue
+        data = p.read_bytes()
+        digests.add(hashlib.sha256(data).hexdigest())
+        if zipfile.is_zipfile(p):
+            try:
+                with zipfile.ZipFile(p) as z:
+                    for info in z.infolist():
+                        if not info.is_dir() and info.file_size < 10_000_000:
+                            digests.add(hashlib.sha256(z.read(info)).hexdigest())
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error):
+                pass  # a malformed zip is an attack of its own; its members are not copied
+    return digests
+
+
+def is_verbatim_code_copy(path: Path, out: Path, digests: set[str]) -> bool:
+    """path is <out>/<name>/code/<file>, a plain file whose bytes are a submission's file."""
+    try:
+        rel = path.relative_to(out)
+    except ValueError:
+        return False
+    if len(rel.parts) != 3 or rel.parts[1] != "code" or not path.is_file() or path.is_symlink():
+        return False
+    return hashlib.sha256(path.read_bytes()).hexdigest() in digests
+
+
 def files_containing(roots: list[Path], token: str, skip=(".git", ".venv", "__pycache__")) -> list[str]:
     """Files under roots (and the roots themselves, if files) that contain token or are owned by
     a sandbox's uid, without following links."""
@@ -1363,6 +1393,11 @@ def run_attack_batch(base: Path, paths_builder, hidden: Path | None, test_dirs: 
     scan = [REPO, ctx.out, Path("/tmp/results.json"), Path(os.path.expanduser("~/results.json")),
             Path("/autograder"), Path("/results.json"), ctx.pickle_flag]
     token_files = files_containing(scan, ctx.wtoken, skip=(".git", ".venv", "__pycache__"))
+    # The grader keeps a verbatim copy of each graded file in <out>/<name>/code/ (for the similarity check):
+    # it holds the token because the attack's source does. A copy identical to a file the submissions hold
+    # is the grader's; any other file there still counts.
+    verbatim = submission_file_digests(ctx.subs_root)
+    token_files = [f for f in token_files if not is_verbatim_code_copy(Path(f), ctx.out, verbatim)]
     subs_after = hash_tree(ctx.subs_root)
     token_files += [f"{p} (a submission's file changed)" for p in set(subs_before) | set(subs_after)
                     if subs_before.get(p) != subs_after.get(p)]

@@ -96,8 +96,14 @@ def test_no_grader_file_submission_or_result_is_modified(mini_batch):
     assert mini_batch.out_after == mini_batch.out_later, "the output folder changed after the batch ended"
     for attack, name in mini_batch.names.items():
         entries = set(os.listdir(mini_batch.ctx.out / name))  # stdout.txt: the staff's copy of the output
-        assert {"feedback.html", "results.json"} <= entries <= {"feedback.html", "results.json", "stdout.txt"}, \
+        assert {"feedback.html", "results.json"} <= entries <= {"feedback.html", "results.json", "stdout.txt", "code"}, \
             f"{attack}: unexpected files {entries}"
+        code = mini_batch.ctx.out / name / "code"  # the graded files, verbatim, for the similarity check
+        if code.exists():
+            assert code.is_dir() and not code.is_symlink(), f"{attack}: code/ is not a folder"
+            digests = rt.submission_file_digests(mini_batch.ctx.subs_root)
+            for p in code.iterdir():
+                assert rt.is_verbatim_code_copy(p, mini_batch.ctx.out, digests), f"{attack}: {p} is not a submission's file"
     top = {e for e in os.listdir(mini_batch.ctx.out) if not e.startswith(".")}
     assert top == set(mini_batch.names.values()) | {"gradebook.csv", "scores.png"}
 
