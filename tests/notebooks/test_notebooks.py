@@ -66,7 +66,7 @@ WEEK_SPECS = {
     # machine; the wall time of the committed run also counts whatever else shared the cores (it is
     # reported). An instructor cell writes bench/week2_reference.md in full mode only.
     "week2_ar_vae": WeekSpec(
-        sections=4, written=5, written_points=10, min_tests=5, min_solutions=3, min_answer_words=80,
+        sections=4, written=6, written_points=12, min_tests=5, min_solutions=3, min_answer_words=80,
         figures=5, figures_are="the figures of MADE, PixelCNN and the three VAE experiments",
         full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; four experiments (the contract's notebook sections), each
