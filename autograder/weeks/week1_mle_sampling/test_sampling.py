@@ -475,7 +475,7 @@ def sample_from_logits_distribution(sub, ref):
 def sample_categorical_twice(sub, ref):
     """Two calls of sample_categorical give different, independent draws from torch's global generator."""
     probs = torch.tensor([0.2, 0.5, 0.3], dtype=F64)
-    first, second = probes.sampler_twice(sub, "sampling.sample_categorical", None, [probs, 3000],
+    first, second = probes.sampler_twice(sub.without(*NO_LIBRARY_SAMPLERS), "sampling.sample_categorical", None, [probs, 3000],
                                          what="sample_categorical(probs, 3000)")
     check.tensor(first, shape=(3000,), dtype=torch.int64, what="sample_categorical(probs, 3000)")
     # Two honest batches of 3000 coincide with probability (sum p^2)^3000 = 0.38^3000 < 1e-1000. Independence:
