@@ -293,11 +293,18 @@ def mmd_rbf_rejects_single_points(sub, ref):
 @test(points=0.5, functions=["metrics.inception_score", "metrics.precision_recall", "metrics.mmd_rbf"], timeout=30,
       clauses=["metrics.inception_score.raises", "metrics.precision_recall.raises", "metrics.mmd_rbf.raises_bandwidth"])
 def metrics_reject_bad_arguments(sub, ref):
-    """inception_score, precision_recall and mmd_rbf raise ValueError on the arguments their docstrings name."""
+    """inception_score, precision_recall and mmd_rbf raise ValueError on the arguments their docstrings name.
+
+    Each function must first return a value on valid arguments, so a function that always raises earns nothing."""
     probs = torch.softmax(torch.randn(6, 3, dtype=torch.float64), dim=1)
+    real, fake = torch.randn(6, 2), torch.randn(5, 2)
+    for got, what in ((sub.metrics.inception_score(probs, 3), "inception_score(probs, 3)"),
+                      (sub.metrics.precision_recall(real, fake, 3), "precision_recall(real, fake, 3)")):
+        for value in check.sequence(got, 2, what=what):
+            check.number(value, what=what)
+    check.number(sub.metrics.mmd_rbf(real, fake, 1.0), what="mmd_rbf(x, y, 1.0)")
     check.raises(ValueError, sub.metrics.inception_score, probs, 0)
     check.raises(ValueError, sub.metrics.inception_score, probs, 7)
-    real, fake = torch.randn(6, 2), torch.randn(5, 2)
     check.raises(ValueError, sub.metrics.precision_recall, real, fake, 0)
     check.raises(ValueError, sub.metrics.precision_recall, real, fake, 5)
     check.raises(ValueError, sub.metrics.mmd_rbf, real, fake, 0.0)

@@ -566,12 +566,24 @@ def filters_return_new_tensors(sub, ref):
                "sampling.langevin.raises", "sampling.sample_markov_chain.raises_length",
                "sampling.sample_from_logits.raises"])
 def samplers_reject_bad_arguments(sub, ref):
-    """The samplers raise ValueError on the bad arguments their docstrings name."""
-    check.raises(ValueError, sub.sampling.sample_categorical, torch.tensor([0.5, -0.1, 0.6]), 3)
-    check.raises(ValueError, sub.sampling.sample_categorical, torch.zeros(3), 3)
+    """The samplers raise ValueError on the bad arguments their docstrings name.
+
+    Each sampler must first return a value on valid arguments, so a function that always raises earns nothing."""
     log_prob = sub.fixture("gaussian_log_prob", mean=[0.0], cov=[[1.0]])
     score = sub.fixture("gaussian_score", mean=[0.0], cov=[[1.0]])
     x0 = torch.zeros(4, 1, dtype=F64)
+    check.tensor(sub.sampling.sample_categorical(torch.tensor([0.5, 0.0, 0.6]), 3), shape=(3,),
+                 what="sample_categorical(probs, 3)")
+    chain = check.sequence(sub.sampling.metropolis_hastings(log_prob, x0, 3, 0.5), 2,
+                           what="metropolis_hastings(log_prob, x0, 3, 0.5)")
+    check.tensor(chain[0], shape=(3, 4, 1), what="the chain of metropolis_hastings(log_prob, x0, 3, 0.5)")
+    check.tensor(sub.sampling.langevin(score, x0, 3, 0.5), shape=(4, 1), what="langevin(score, x0, 3, 0.5)")
+    check.tensor(sub.sampling.sample_markov_chain(torch.tensor(INITIAL), torch.tensor(TRANSITION), 2, 3),
+                 shape=(3, 2), what="sample_markov_chain(initial, transition, 2, 3)")
+    check.tensor(sub.sampling.sample_from_logits(torch.randn(3, 4), 0.5), shape=(3,),
+                 what="sample_from_logits(logits, 0.5)")
+    check.raises(ValueError, sub.sampling.sample_categorical, torch.tensor([0.5, -0.1, 0.6]), 3)
+    check.raises(ValueError, sub.sampling.sample_categorical, torch.zeros(3), 3)
     # The boundaries num_steps = 0 (langevin) and step_size = 0 are left alone: the alternative correct
     # implementation accepts them (a zero-step chain returns x0), so only clear violations are checked.
     for fn, target, steps in ((sub.sampling.metropolis_hastings, log_prob, 0), (sub.sampling.langevin, score, -1)):
