@@ -11,12 +11,14 @@ against the test digits).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
 from pathlib import Path
 
 import torch
+import torch.optim.optimizer as torch_optimizer
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -122,6 +124,10 @@ def main(argv=None):
     p.add_argument("--loss", default="hinge")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--png", default="")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="also score an exponential moving average of the generator's weights (this decay per step)")
+    p.add_argument("--lr-phases", default="", help="steps:lr,...: a fresh train_wgan call per phase (overrides --lr)")
+    p.add_argument("--score-train", action="store_true", help="also score with batch statistics (train mode)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     x_train, _ = load_mnist5k("train")  # (4000, 28, 28) in [0, 1]
@@ -138,21 +144,58 @@ def main(argv=None):
     sample = lambda n: x_train[torch.randint(len(x_train), (n,))][:, None]  # (n, 1, 28, 28)
     betas = tuple(float(b) for b in a.betas.split(","))
 
-    def fd():
-        g.eval()
+    def fd(train_mode=False):
+        """FD of 1,000 samples; train_mode: batch norm with the batch's statistics (on a copy, so that the
+        running statistics are not updated by the evaluation batch)."""
+        net = copy.deepcopy(g) if train_mode else g
+        net.train(train_mode)
         with torch.no_grad():
-            images = g(torch.randn(1000, a.latent))  # (1000, 1, 28, 28)
+            images = net(torch.randn(1000, a.latent))  # (1000, 1, 28, 28)
         g.train()
         return feature_frechet_distance(digit_features(images), features_test)
 
+    g_ema = copy.deepcopy(g) if a.ema else None
+    if a.ema:
+        g_params = {id(q) for q in g.parameters()}
+
+        def ema_hook(optimizer, args, kwargs):
+            """After each generator step: ema <- d ema + (1 - d) g (parameters and batch-norm buffers)."""
+            if id(optimizer.param_groups[0]["params"][0]) not in g_params:
+                return
+            with torch.no_grad():
+                for pe, pg in zip(g_ema.state_dict().values(), g.state_dict().values()):
+                    if pe.dtype.is_floating_point:
+                        pe.lerp_(pg, 1 - a.ema)
+                    else:
+                        pe.copy_(pg)
+
+        torch_optimizer.register_optimizer_step_post_hook(ema_hook)
+
+    def fd_of(net):
+        net.eval()
+        with torch.no_grad():
+            images = net(torch.randn(1000, a.latent))  # (1000, 1, 28, 28)
+        return feature_frechet_distance(digit_features(images), features_test)
+
+    phases = ([(int(s.split(":")[0]), float(s.split(":")[1])) for s in a.lr_phases.split(",")] if a.lr_phases
+              else [(a.steps, a.lr)])
+    bounds, total = [], 0
+    for n, lr in phases:
+        total += n
+        bounds.append((total, lr))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     curve, steps = [], 0
-    while steps < a.steps:
-        n = min(a.eval_every, a.steps - steps)
-        gan.train_wgan(g, c, sample, n, critic_steps=a.critic_steps, lr=a.lr, betas=betas, loss=a.loss,
+    while steps < total:
+        end, lr = next((b, lr) for b, lr in bounds if b > steps)
+        n = min(a.eval_every, end - steps)
+        gan.train_wgan(g, c, sample, n, critic_steps=a.critic_steps, lr=lr, betas=betas, loss=a.loss,
                        batch_size=a.batch)
         steps += n
         curve.append({"steps": steps, "fd": round(fd(), 2), "cpu": round(time.process_time() - cpu0, 1)})
+        if g_ema is not None:
+            curve[-1]["fd_ema"] = round(fd_of(g_ema), 2)
+        if a.score_train:
+            curve[-1]["fd_train_mode"] = round(fd(train_mode=True), 2)
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
     if a.png:
         import matplotlib
