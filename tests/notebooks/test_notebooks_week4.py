@@ -42,7 +42,7 @@ def test_reference_results_are_recorded_by_the_full_run():
     section = text.split("<!-- notebook: begin -->")[1].split("<!-- notebook: end -->")[0]
     assert re.search(r"## The instructor notebook's run, \d{4}-\d{2}-\d{2}", section), "dated"
     for data in ("ring", "grid"):
-        for method in ("GAN", "WGAN-GP", "WGAN-SN"):
+        for method in ("GAN", "WGAN-GP", "WGAN-SN", "SN-GAN"):
             assert re.search(rf"\| {data} \| {method} \| \d+ \| [0-9.]+% \| [0-9.]+ \| \d+ \| \d+ s \| \d+ s \|",
                              section), f"the row {data} / {method}"
     assert "Machine:" in section
