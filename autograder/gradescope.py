@@ -11,11 +11,9 @@ and reference, and the pinned requirements; nothing of the other weeks. `AUTOGRA
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time

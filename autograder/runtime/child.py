@@ -39,8 +39,8 @@ def main() -> None:
     torch.set_num_threads(1)
     # Every week trains with torch.optim somewhere, and an optimizer's first step imports torch._dynamo
     # (1.5 s, up to 10 s on loaded cores). Paid here, at start-up, it falls outside every test's time limit.
-    import torch._dynamo  # noqa: F401
-    import protocol  # noqa: E402  (the copy next to this file)
+    import torch._dynamo
+    import protocol
 
     Runtime(args.fd_in, args.fd_out, set(args.modules.split(",")), protocol).serve()
 

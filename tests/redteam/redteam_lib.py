@@ -21,7 +21,6 @@ import html
 import io
 import json
 import os
-import re
 import secrets
 import shutil
 import socket

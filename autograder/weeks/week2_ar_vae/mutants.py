@@ -70,7 +70,7 @@ MUTANTS = [
 
     # ---------------------------------------------------------------- made.MADE (__init__, forward)
     _m("made_relu_on_logits", "MADE",
-       "            if l > 0:\n                layers.append(nn.ReLU())\n            layers.append(layer)",
+       "            if i > 0:\n                layers.append(nn.ReLU())\n            layers.append(layer)",
        "            layers.append(layer)\n            layers.append(nn.ReLU())",
        "a ReLU after the output layer too: the logits cannot go below 0, so no pixel is likely off"),
     _m("made_masks_without_ordering", "MADE",
@@ -563,7 +563,7 @@ MUTANTS += [
        "        masks = made_masks(input_dim, [64, 64], ordering)",
        "hidden_sizes is silently ignored: a fixed architecture"),
     _m("made_no_relu", "MADE",
-       "            if l > 0:\n                layers.append(nn.ReLU())\n",
+       "            if i > 0:\n                layers.append(nn.ReLU())\n",
        "",
        "no ReLU between the layers: the masked MLP is linear"),
     _m("made_default_ordering_reversed", "MADE",

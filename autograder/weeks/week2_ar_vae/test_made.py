@@ -40,7 +40,6 @@ DEPENDENT4 = {(0, 0, 0, 0): 0.3, (1, 1, 1, 1): 0.3, (0, 1, 0, 1): 0.15, (1, 0, 1
 
 def _dependent_probs(d: int = 4) -> torch.Tensor:
     """(2^d,) the target: DEPENDENT4's patterns, and 10% spread evenly over the other patterns."""
-    patterns = _all_binary(d)
     probs = torch.full((2 ** d,), 0.1 / (2 ** d - len(DEPENDENT4)), dtype=F64)
     for pattern, p in DEPENDENT4.items():
         probs[_codes(torch.tensor([pattern]))] = p
@@ -441,8 +440,8 @@ def made_masks_rejects_empty_layer(sub, ref):
 def _masked_mlp(layers_data, x: torch.Tensor) -> torch.Tensor:
     """The trusted MADE forward from the layers' own weights, biases and masks: ReLU between layers."""
     h = x.to(F64)
-    for l, layer in enumerate(layers_data):
-        if l > 0:
+    for i, layer in enumerate(layers_data):
+        if i > 0:
             h = torch.relu(h)
         w = check.tensor(layer["weight"], what="a layer's weight").to(F64)
         mask = layer["mask"]

@@ -347,15 +347,15 @@ def _masked_convs(sub, model, what: str) -> list[dict]:
 
 def _check_stack(convs: list[dict], hidden: int, layers: int, k: int, what: str) -> None:
     check.true(len(convs) == layers, f"{what} has {len(convs)} masked convolutions, expected num_layers = {layers}")
-    for l, conv in enumerate(convs):
+    for i, conv in enumerate(convs):
         shape = tuple(conv["shape"])
-        want = (hidden, 1 if l == 0 else hidden, k, k)
-        check.true(shape == want, f"masked convolution {l} of {what} has a weight of shape {shape}, expected {want} "
+        want = (hidden, 1 if i == 0 else hidden, k, k)
+        check.true(shape == want, f"masked convolution {i} of {what} has a weight of shape {shape}, expected {want} "
                                   "(hidden_channels channels, kernel_size x kernel_size)")
-        mask = check.tensor(conv["mask"], shape=(k, k), what=f"the mask of masked convolution {l}")
-        kind = "A" if l == 0 else "B"
+        mask = check.tensor(conv["mask"], shape=(k, k), what=f"the mask of masked convolution {i}")
+        kind = "A" if i == 0 else "B"
         check.true(bool((mask == _raster_mask(kind, k).to(mask.dtype)).all()),
-                   f"masked convolution {l} of {what} should be of type {kind}")
+                   f"masked convolution {i} of {what} should be of type {kind}")
 
 
 @test(points=1, functions=["pixelcnn.PixelCNN"], timeout=30,

@@ -15,7 +15,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from scipy import stats
 
 from autograder import checks as check, training
@@ -80,10 +79,10 @@ def reparameterize_distribution(sub, ref):
     # Nine checks share p_fail = 1e-6 (1e-7 each): a KS test against Phi and a chi-square variance test
     # (known mean 0) per coordinate, and an independence check. A draw scaled by exp(logvar), or by logvar
     # itself, is off by far more than their width.
-    for l in range(4):
-        check.ks(eps[:, l], stats.norm.cdf, p_fail=1e-7, what=f"(z - mu) / sigma in coordinate {l}")
-        check.variance_chi2(eps[:, l], 1.0, mean=0.0, p_fail=1e-7,
-                            what=f"the variance of (z - mu) / sigma in coordinate {l}")
+    for j in range(4):
+        check.ks(eps[:, j], stats.norm.cdf, p_fail=1e-7, what=f"(z - mu) / sigma in coordinate {j}")
+        check.variance_chi2(eps[:, j], 1.0, mean=0.0, p_fail=1e-7,
+                            what=f"the variance of (z - mu) / sigma in coordinate {j}")
     # E[eps_0 eps_1] = 0 with variance 1 per draw: a z-test on the mean of n products (the CLT).
     independent = (eps[:, 0] * eps[:, 1]).mean().item()
     limit = check.z_threshold(1e-7) / math.sqrt(n)

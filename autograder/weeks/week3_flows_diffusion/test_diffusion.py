@@ -34,7 +34,7 @@ def _linear(T: int, start: float = 1e-4, end: float = 0.02) -> list[float]:
 
 def _cosine(T: int, s: float = 0.008, max_beta: float = 0.999) -> list[float]:
     """diffusers' betas_for_alpha_bar(alpha_transform_type="cosine"), written out in Python floats."""
-    f = lambda u: math.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
+    f = lambda u: math.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2
     return [min(1 - f(i + 1) / f(i), max_beta) for i in range(T)]
 
 
@@ -192,7 +192,7 @@ def cosine_schedule_formula(sub, ref):
                     what=f"cosine_beta_schedule({T}, {kw}) against the reference", why="float64 round-off")
     # Without clipping, ᾱ_t = f(t+1)/f(0) (the clipped last step of T = 1000 is excluded).
     T = 97
-    f = lambda u: math.cos((u / T + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
+    f = lambda u: math.cos((u / T + 0.008) / 1.008 * math.pi / 2) ** 2
     got = torch.cumprod(1 - sub.diffusion.cosine_beta_schedule(T), 0)[:-1]
     check.close(got, torch.tensor([f(t + 1) / f(0) for t in range(T - 1)], dtype=F64), atol=1e-12,
                 what="cumprod(1 − betas) against f(t+1)/f(0)", why="a telescoping product in float64")
@@ -561,7 +561,7 @@ def ddim_exact_law_2d(sub, ref):
 def _fm_loss_moments(m: float, s2: float) -> tuple[float, float]:
     """Per-example (v*(x_t, t) − (x1 − x0))² for data N(m, s²): given t the residual is N(0, r_t),
     r_t = Var(x1 − x0) − Cov(x1 − x0, x_t)²/Var(x_t) = (s² + 1) − (t s² − (1 − t))²/((1 − t)² + t² s²)."""
-    r = lambda t: (s2 + 1) - (t * s2 - (1 - t)) ** 2 / ((1 - t) ** 2 + t**2 * s2)  # noqa: E731
+    r = lambda t: (s2 + 1) - (t * s2 - (1 - t)) ** 2 / ((1 - t) ** 2 + t**2 * s2)
     mean = integrate.quad(r, 0, 1, epsabs=1e-13)[0]
     second = integrate.quad(lambda t: 3 * r(t) ** 2, 0, 1, epsabs=1e-13)[0]
     return mean, second - mean**2

@@ -165,15 +165,15 @@ def spectral_norm_module_forward(sub, ref):
         W_mat = W.reshape(shape[0], -1)  # (out, in·kh·kw)
         sn = sub.gan.SpectralNorm(W, num_iters=num_iters)
         u0, v0 = _unit(shape[0]), _unit(W_mat.shape[1])
-        for training in (False, True):
+        for train_mode in (False, True):
             sub.call_fixture("load_state", sn, {"u": u0, "v": v0}, strict=False)
-            sub.call_fixture("set_mode", sn, training)
-            out = check.tensor(sn(W), shape=shape, dtype=F64, what=f"forward (training={training})")
-            if training:
+            sub.call_fixture("set_mode", sn, train_mode)
+            out = check.tensor(sn(W), shape=shape, dtype=F64, what=f"forward (training={train_mode})")
+            if train_mode:
                 sigma, want_u, want_v = _power_oracle(W_mat, v0, num_iters)
             else:
                 sigma, want_u, want_v = float(u0 @ W_mat @ v0), u0, v0
-            label = f"weight {shape}, num_iters={num_iters}, training={training}"
+            label = f"weight {shape}, num_iters={num_iters}, training={train_mode}"
             check.close(out, W / sigma, atol=1e-10, rtol=1e-10, what=f"W / σ ({label})", why="float64 round-off")
             check.close(check.tensor(sn.get("u"), shape=(shape[0],), what="u"), want_u, atol=1e-10,
                         what=f"the u buffer after forward ({label})", why="float64 round-off")
@@ -255,16 +255,16 @@ def spectral_norm_registers_a_parametrization(sub, ref):
 def spectral_norm_linear_matches_torch(sub, ref):
     """spectral_norm on nn.Linear: outputs, gradients and buffers equal torch's, in train and eval mode."""
     for num_iters in (1, 3):
-        for training in (True, False):
-            _parity(sub, "linear", (7, 5), (97, 5), num_iters, training)
+        for train_mode in (True, False):
+            _parity(sub, "linear", (7, 5), (97, 5), num_iters, train_mode)
 
 
 @test(points=2.5, functions=SN_FUNCTIONS, timeout=60,
       clauses=["gan.spectral_norm.matches_torch"])
 def spectral_norm_conv_matches_torch(sub, ref):
     """spectral_norm on nn.Conv2d: outputs, gradients and buffers equal torch's, in train and eval mode."""
-    for training in (True, False):
-        _parity(sub, "conv", (4, 3, 3, 3), (5, 3, 7, 7), 1, training)
+    for train_mode in (True, False):
+        _parity(sub, "conv", (4, 3, 3, 3), (5, 3, 7, 7), 1, train_mode)
 
 
 @test(points=2, functions=SN_FUNCTIONS, timeout=60,
