@@ -4,16 +4,11 @@
 edit, `find` occurring exactly once in `solutions/week3_flows_diffusion/<file>`), grades it on the
 hidden tests of the functions it changes, and fails when one keeps full marks.
 """
-from autograder.mutants import Mutant
+from autograder.mutants import mutants_of
 
 
-def _f(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
-    return Mutant(id=id, file="flows.py", functions=(f"flows.{function}",), find=find, replace=replace, why=why)
-
-
-def _d(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="diffusion.py", functions=(f"diffusion.{function}",), find=find, replace=replace,
-                  why=why)
+_f = mutants_of("flows.py")
+_d = mutants_of("diffusion.py")
 
 
 MUTANTS = [
@@ -219,7 +214,7 @@ MUTANTS = [
     _d("p_sample_loop_float64", "p_sample_loop",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
        "    x = torch.randn(tuple(shape), dtype=torch.float64)  # line 1",
-       "samples in float64 instead of the default dtype"),
+       "samples in float64 instead of the default dtype", scope="p_sample_loop"),
 
     # ---------------------------------------------------------------- DDIM
     _d("ddim_reuses_current_alpha_bar", "ddim_sample",
@@ -349,7 +344,7 @@ MUTANTS += [
     _d("p_sample_loop_reseeds", "p_sample_loop",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
        "    torch.manual_seed(0)\n    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
-       "reseeds the global generator: every call returns the same samples"),
+       "reseeds the global generator: every call returns the same samples", scope="p_sample_loop"),
     _d("ddim_reseeds", "ddim_sample",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())\n    for i, t in enumerate(timesteps):",
        "    torch.manual_seed(0)\n    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())\n"
