@@ -82,10 +82,6 @@ def reference_sources() -> dict[str, str]:
     return {f: (SOLUTION_DIR / f).read_text() for f in GRADED}
 
 
-def public_functions(source: str) -> list[str]:
-    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
-
-
 # ---------------------------------------------------------------------------------------------
 # Hidden material, for the leak checks
 # ---------------------------------------------------------------------------------------------
@@ -1048,7 +1044,8 @@ def stub_with(extra: dict[str, str], prelude: bool = True) -> dict[str, str]:
 
 
 def all_valueerror_sources() -> dict[str, str]:
-    """Week 1's always-raise submission (week 1's graded files hold functions only)."""
+    """Week 1's always-raise submission: every public function raises ValueError, and so does building its one
+    class, the named tuple GMMResult (see always_valueerror_week_sources)."""
     from autograder.weeks import get_week
 
     return always_valueerror_week_sources(get_week(WEEK_FOLDER))
@@ -1078,7 +1075,7 @@ def _raising_class(node: ast.ClassDef, classes: str) -> str:
     methods |= {"forward", "__call__"} if not is_module else {"forward"}
     body = "".join(RAISING_METHOD.format(name=name, method=m) for m in sorted(methods))
     base = "_rt_nn.Module" if is_module else "object"
-    init = ("    def __init__(self, *args, **kwargs):\n        super().__init__()\n")
+    init = "    def __init__(self, *args, **kwargs):\n        super().__init__()\n"
     return f"\nclass {name}({base}):\n{init}{body}"
 
 
