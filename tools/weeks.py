@@ -20,7 +20,7 @@ WEEK_NAMES: tuple[str, ...] = (
 # A week folder: `week<N>_<topic>`. The official names above match it; test fixtures may use others.
 WEEK_DIR_PATTERN = re.compile(r"^week([0-9]+)_[a-z0-9_]+$")
 
-# Fallback for the graded files, from the contract (/work/shared/spec/weekN.md, "Graded files").
+# Fallback for the graded files (the files of solutions/weekN/ that the hidden tests grade).
 # The source of truth is `autograder.weeks.WEEKS[name].graded_files`; this copy serves the student
 # bundle, which has no autograder. tests/tools/test_student_tool.py checks that the two agree.
 # TODO(lead): keep in sync with autograder/weeks/__init__.py when a week's graded files change.

@@ -139,12 +139,6 @@ def _check_gaussian_law(samples: torch.Tensor, mu: torch.Tensor, C: torch.Tensor
         check.variance_chi2(proj, var, p_fail=share, what=f"the variance of {label}")
 
 
-def _own_generator() -> torch.Generator:
-    """A generator for data drawn here. The engine seeds the grader and the child identically, so
-    data drawn here from the global generator would equal the noise the child draws next (x0 = ε)."""
-    return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
-
-
 def _case(mean, cov):
     m, S = torch.tensor(mean, dtype=F64), torch.tensor(cov, dtype=F64)
     return m, S
@@ -387,7 +381,7 @@ def diffusion_loss_with_exact_denoiser(sub, ref):
     """diffusion_loss: the exact ε-predictor's loss has a known mean (z-test); a zero model's loss is E[ε²] = 1."""
     m, s2, n = 0.8, 0.3**2, 100_000
     sched = _schedule(sub, COARSE)
-    x0 = m + math.sqrt(s2) * torch.randn(n, 1, dtype=F64, generator=_own_generator())  # i.i.d. data, drawn here
+    x0 = m + math.sqrt(s2) * torch.randn(n, 1, dtype=F64, generator=probes.data_generator())  # i.i.d. data, drawn here
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[m], cov=[[s2]])
     loss = check.number(check.tensor(sub.diffusion.diffusion_loss(model, sched, x0), shape=(),
                                      what="diffusion_loss(...)"), what="the loss")
@@ -424,7 +418,7 @@ def diffusion_loss_trains_a_denoiser(sub, ref):
     """A public denoiser trained with your diffusion_loss generates the data (judged with the reference sampler)."""
     betas = _linear(50, 1e-3, 0.25)
     mean, cov = [1.0, -0.5], [[0.5, 0.3], [0.3, 0.4]]
-    data = (torch.tensor(mean) + torch.randn(4000, 2, generator=_own_generator())
+    data = (torch.tensor(mean) + torch.randn(4000, 2, generator=probes.data_generator())
             @ torch.linalg.cholesky(torch.tensor(cov)).T)  # (4000, 2) float32
     state = sub.call_fixture("train_denoiser", betas, data, 600)
     model = fixtures.Denoiser(2, 50)
@@ -583,7 +577,7 @@ def _fm_loss_moments(m: float, s2: float) -> tuple[float, float]:
 def flow_matching_loss_with_exact_velocity(sub, ref):
     """flow_matching_loss: the exact velocity's loss has a known mean (z-test); v = 0 gives E(x1 − x0)²."""
     m, s2, n = 0.8, 0.3**2, 100_000
-    x1 = m + math.sqrt(s2) * torch.randn(n, 1, dtype=F64, generator=_own_generator())  # i.i.d. data, drawn here
+    x1 = m + math.sqrt(s2) * torch.randn(n, 1, dtype=F64, generator=probes.data_generator())  # i.i.d. data, drawn here
     velocity = sub.fixture("gaussian_velocity", mean=[m], cov=[[s2]])
     loss = check.number(check.tensor(sub.diffusion.flow_matching_loss(velocity, x1), shape=(),
                                      what="flow_matching_loss(...)"), what="the loss")
@@ -685,7 +679,7 @@ def _twice(sub, target: str, args, what: str, n: int | None = None):
 def diffusion_loss_twice(sub, ref):
     """Two calls of diffusion_loss draw fresh t and ε from torch's global generator (different losses)."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.5], cov=[[0.2]])
-    x0 = torch.randn(64, 1, dtype=F64, generator=_own_generator())
+    x0 = torch.randn(64, 1, dtype=F64, generator=probes.data_generator())
     first, _ = _twice(sub, "diffusion.diffusion_loss", [model, _schedule(sub, COARSE), x0], "diffusion_loss(...)")
     check.tensor(first, shape=(), dtype=F64, what="diffusion_loss(...)")
 
@@ -695,7 +689,7 @@ def diffusion_loss_twice(sub, ref):
 def flow_matching_loss_twice(sub, ref):
     """Two calls of flow_matching_loss draw fresh x0 and t from torch's global generator (different losses)."""
     velocity = sub.fixture("gaussian_velocity", mean=[0.5], cov=[[0.2]])
-    x1 = torch.randn(64, 1, dtype=F64, generator=_own_generator())
+    x1 = torch.randn(64, 1, dtype=F64, generator=probes.data_generator())
     first, _ = _twice(sub, "diffusion.flow_matching_loss", [velocity, x1], "flow_matching_loss(...)")
     check.tensor(first, shape=(), dtype=F64, what="flow_matching_loss(...)")
 

@@ -24,11 +24,6 @@ COUPLING, REALNVP = "flows.AffineCoupling", "flows.RealNVP"
 LOG_2PI = math.log(2 * math.pi)
 
 
-def _own_generator() -> torch.Generator:
-    """Data drawn here must not reuse the child's stream (the engine seeds both identically)."""
-    return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
-
-
 def _flow(sub, cls: str, *args, std: float = 0.2, dtype: str = "float64"):
     """A student flow with randomized parameters, in float64."""
     flow = getattr(sub.flows, cls)(*args)
@@ -278,7 +273,7 @@ FLOW_ATTEMPTS = 8
 @training.attempts(FLOW_ATTEMPTS)
 def realnvp_trains_on_2d_data(sub, ref):
     """RealNVP trained for 400 Adam steps on a two-component 2-D mixture: its samples match the data."""
-    g = _own_generator()
+    g = probes.data_generator()
     k = (torch.rand(4000, generator=g) < 0.5).long()
     data = torch.tensor(TRAIN_MEANS)[k] + TRAIN_STD * torch.randn(4000, 2, generator=g)  # (4000, 2)
     flow = sub.flows.RealNVP(2, 6, 64)

@@ -1,7 +1,7 @@
 """Week 1, alternative correct implementation: sampling and decoding.
 
 A second, independent implementation of the graded functions of `sampling.py`
-(contract: `spec/week1.md`). Where the contract leaves room it differs from the
+(contract: the docstrings of solutions/week1_mle_sampling/sampling.py). Where the contract leaves room it differs from the
 obvious version: categorical draws count how many cumulative sums lie at or below a
 uniform, rejection sampling draws its uniforms before its proposals, Metropolis-Hastings
 draws the accept uniforms ahead of the proposals, and Langevin accumulates in float64.
