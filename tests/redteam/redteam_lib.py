@@ -33,6 +33,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from tools.weeks import GRADED_FILES
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 MINI_HIDDEN = HERE / "mini_hidden"
