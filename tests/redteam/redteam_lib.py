@@ -83,10 +83,6 @@ def reference_sources() -> dict[str, str]:
     return {f: (SOLUTION_DIR / f).read_text() for f in GRADED}
 
 
-def public_functions(source: str) -> list[str]:
-    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
-
-
 # ---------------------------------------------------------------------------------------------
 # Hidden material, for the leak checks
 # ---------------------------------------------------------------------------------------------
@@ -1049,9 +1045,59 @@ def stub_with(extra: dict[str, str], prelude: bool = True) -> dict[str, str]:
 
 
 def all_valueerror_sources() -> dict[str, str]:
+    """Week 1's always-raise submission: every public function raises ValueError, and so does building its one
+    class, the named tuple GMMResult (see always_valueerror_week_sources)."""
+    from autograder.weeks import get_week
+
+    return always_valueerror_week_sources(get_week(WEEK_FOLDER))
+
+
+# Classes of an always-raise submission. "constructor": building one raises ValueError. "methods": building
+# one succeeds whatever the arguments (an empty nn.Module where the stub's class is a module), and every
+# public method of the stub's class, forward and __call__ raise ValueError, so that a test that builds the
+# object outside check.raises and then calls it with bad arguments inside is probed too.
+RAISING_CLASS = "\nclass {name}:\n    def __init__(self, *args, **kwargs):\n        raise ValueError('{name}: every argument is invalid')\n"
+RAISING_METHOD = "    def {method}(self, *args, **kwargs):\n        raise ValueError('{name}.{method}: every argument is invalid')\n"
+
+
+def week_stub_sources(week) -> dict[str, str]:
+    """The stubs of any week (an `autograder.weeks.Week`): assignments/ when generated, else the reference stubbed."""
+    if all((week.assignment_dir / f).is_file() for f in week.graded_files):
+        return {f: (week.assignment_dir / f).read_text() for f in week.graded_files}
+    return {f: stubify((week.solution_dir / f).read_text()) for f in week.graded_files}
+
+
+def _raising_class(node: ast.ClassDef, classes: str) -> str:
+    name = node.name
+    if classes == "constructor":
+        return RAISING_CLASS.format(name=name)
+    is_module = any(ast.unparse(b).startswith(("nn.", "torch.nn.")) for b in node.bases)
+    methods = {m.name for m in node.body if isinstance(m, ast.FunctionDef) and not m.name.startswith("_")}
+    methods |= {"forward", "__call__"} if not is_module else {"forward"}
+    body = "".join(RAISING_METHOD.format(name=name, method=m) for m in sorted(methods))
+    base = "_rt_nn.Module" if is_module else "object"
+    init = "    def __init__(self, *args, **kwargs):\n        super().__init__()\n"
+    return f"\nclass {name}({base}):\n{init}{body}"
+
+
+def always_valueerror_week_sources(week, classes: str = "constructor") -> dict[str, str]:
+    """A submission of `week` whose every public function and class of the graded files raises ValueError.
+
+    The stubs with, appended, a `def` for each public function that raises ValueError whatever its
+    arguments, and a class for each public class (see RAISING_CLASS: `classes` is "constructor" or
+    "methods"). Module constants and private helpers stay as the stub has them."""
+    if classes not in ("constructor", "methods"):
+        raise ValueError(f"classes must be 'constructor' or 'methods', got {classes!r}")
     out = {}
-    for f, text in stub_sources().items():
-        out[f] = text + "".join(ALL_VALUEERROR_TEMPLATE.format(name=n) for n in public_functions(text))
+    for f, text in week_stub_sources(week).items():
+        tree = ast.parse(text)
+        extra = "\nimport torch.nn as _rt_nn\n"
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                extra += ALL_VALUEERROR_TEMPLATE.format(name=node.name)
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                extra += _raising_class(node, classes)
+        out[f] = text + extra
     return out
 
 

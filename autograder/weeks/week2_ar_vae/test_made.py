@@ -33,6 +33,12 @@ def _allowed(ordering) -> torch.Tensor:
     return order[None, :] < order[:, None]
 
 
+def _check_mask_shapes(masks, shapes: list[tuple[int, int]], what: str) -> None:
+    """masks (what made_masks returned) must be len(shapes) tensors of these (out, in) shapes."""
+    for layer, (mask, shape) in enumerate(zip(check.sequence(masks, len(shapes), what=what), shapes)):
+        check.tensor(mask, shape=shape, what=f"mask {layer} of {what}")
+
+
 # A strongly dependent target on 4 bits: four patterns carry 90% of the mass. Its conditionals are
 # far from its marginals, so a sampler that fills the dimensions in the wrong order is far off.
 DEPENDENT4 = {(0, 0, 0, 0): 0.3, (1, 1, 1, 1): 0.3, (0, 1, 0, 1): 0.15, (1, 0, 1, 0): 0.15}
@@ -147,7 +153,10 @@ def made_masks_connectivity(sub, ref):
 @test(points=0.5, functions=["made.made_masks"], timeout=30,
       clauses=["made.made_masks.raises_input_dim", "made.made_masks.raises_ordering"])
 def made_masks_rejects_bad_arguments(sub, ref):
-    """made_masks raises ValueError for input_dim < 2 and for an ordering that is not a permutation."""
+    """made_masks raises ValueError for input_dim < 2 and for an ordering that is not a permutation.
+
+    made_masks must first return its masks on valid arguments, so a function that always raises earns nothing."""
+    _check_mask_shapes(sub.made.made_masks(3, [4], [2, 0, 1]), [(4, 3), (3, 4)], "made_masks(3, [4], [2, 0, 1])")
     check.raises(ValueError, sub.made.made_masks, 1, [4])
     check.raises(ValueError, sub.made.made_masks, 3, [4], [0, 0, 1])
     check.raises(ValueError, sub.made.made_masks, 3, [4], [0, 1, 3])
@@ -431,7 +440,10 @@ def masked_linear_set_mask_copies(sub, ref):
 
 @test(points=0.5, functions=["made.made_masks"], timeout=30, clauses=["made.made_masks.raises_width"])
 def made_masks_rejects_empty_layer(sub, ref):
-    """made_masks raises ValueError when a hidden width is below 1."""
+    """made_masks raises ValueError when a hidden width is below 1.
+
+    made_masks must first return its masks for a layer of width 1, so a function that always raises earns nothing."""
+    _check_mask_shapes(sub.made.made_masks(4, [5, 1, 5]), [(5, 4), (1, 5), (5, 1), (4, 5)], "made_masks(4, [5, 1, 5])")
     check.raises(ValueError, sub.made.made_masks, 4, [0])
     check.raises(ValueError, sub.made.made_masks, 4, [5, 0, 5])
     check.raises(ValueError, sub.made.made_masks, 4, [-3])
@@ -494,7 +506,11 @@ def made_default_ordering_is_identity(sub, ref):
 
 @test(points=0.5, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.raises"])
 def made_rejects_bad_arguments(sub, ref):
-    """MADE raises ValueError for input_dim < 2 and for an ordering that is not a permutation."""
+    """MADE raises ValueError for input_dim < 2 and for an ordering that is not a permutation.
+
+    A MADE built with valid arguments must first return its logits, so a class that always raises earns nothing."""
+    model = sub.made.MADE(3, [4], [2, 0, 1])
+    check.tensor(model(torch.bernoulli(torch.full((5, 3), 0.5))), shape=(5, 3), what="MADE(3, [4], [2, 0, 1])(x)")
     check.raises(ValueError, sub.made.MADE, 1, [4])
     check.raises(ValueError, sub.made.MADE, 3, [4], [0, 0, 1])
     check.raises(ValueError, sub.made.MADE, 3, [4], [1, 2, 3])

@@ -299,9 +299,13 @@ def model_is_causal_in_tokens(sub, ref):
 @test(points=0.5, functions=[MODEL], timeout=30,
       clauses=["transformer.CharTransformer.forward.raises", "transformer.CharTransformer.__init__.context_length", "transformer.CharTransformer.__init__.raises"])
 def model_rejects_bad_arguments(sub, ref):
-    """CharTransformer rejects inputs longer than context_length or empty, and num_layers < 1."""
+    """CharTransformer rejects inputs longer than context_length or empty, and num_layers < 1.
+
+    The model must first return its logits on an input of context_length tokens, so a class that always raises
+    earns nothing."""
     t = _t(sub)
     model = t.transformer.CharTransformer(11, 6, embed_dim=8, num_heads=2, num_layers=1)
+    check.tensor(model(torch.randint(0, 11, (2, 6))), shape=(2, 6, 11), what="CharTransformer(11, 6, ...) on (2, 6)")
     check.raises(ValueError, model, torch.randint(0, 11, (2, 7)))
     check.raises(ValueError, model, torch.zeros(2, 0, dtype=torch.int64))
     check.raises(ValueError, t.transformer.CharTransformer, 11, 6, 8, 2, 0)
@@ -371,10 +375,15 @@ def generate_shapes_and_prompt(sub, ref):
 @test(points=0.5, functions=[GENERATE], timeout=30,
       clauses=["transformer.CharTransformer.generate.raises"])
 def generate_rejects_bad_arguments(sub, ref):
-    """generate raises ValueError for an empty prompt, N < 0, temperature <= 0, top_k < 1, top_p outside (0, 1]."""
+    """generate raises ValueError for an empty prompt, N < 0, temperature <= 0, top_k < 1, top_p outside (0, 1].
+
+    generate must first return the prompt and its new tokens on valid arguments, so a method that always raises
+    earns nothing."""
     t = _t(sub)
     model = t.transformer.CharTransformer(11, 5, embed_dim=8, num_heads=2, num_layers=1)
     prompt = torch.randint(0, 11, (2, 3))
+    check.tensor(model.generate(prompt, 2, temperature=0.5, top_k=3, top_p=0.9), shape=(2, 5),
+                 what="generate(prompt (2, 3), 2, temperature=0.5, top_k=3, top_p=0.9)")
     check.raises(ValueError, model.generate, torch.zeros(2, 0, dtype=torch.int64), 2)
     check.raises(ValueError, model.generate, prompt, -1)
     for kwargs in (dict(temperature=0.0), dict(temperature=-1.0), dict(top_k=0), dict(top_p=0.0), dict(top_p=1.5)):
@@ -579,8 +588,12 @@ def learns_a_synthetic_language(sub, ref):
 # =============================================================================================
 @test(points=0.5, functions=[ATTN], timeout=30, clauses=[f"{ATTN}.__init__.raises"])
 def attention_rejects_bad_num_heads(sub, ref):
-    """CausalSelfAttention raises ValueError for num_heads < 1 (0, and -2, which divides 8) and a non-divisor."""
+    """CausalSelfAttention raises ValueError for num_heads < 1 (0, and -2, which divides 8) and a non-divisor.
+
+    CausalSelfAttention(8, 2) must first map (B, T, 8) to (B, T, 8), so a class that always raises earns nothing."""
     t = _t(sub)
+    check.tensor(t.transformer.CausalSelfAttention(8, 2)(torch.randn(3, 4, 8)), shape=(3, 4, 8),
+                 what="CausalSelfAttention(8, 2) on (3, 4, 8)")
     for C, H in ((8, 0), (8, -2), (10, 4)):
         check.raises(ValueError, t.transformer.CausalSelfAttention, C, H)
 
@@ -640,9 +653,13 @@ def model_default_arguments(sub, ref):
 
 @test(points=0.5, functions=[MODEL], timeout=30, clauses=[f"{MODEL}.__init__.raises"])
 def model_rejects_bad_constructor_arguments(sub, ref):
-    """CharTransformer raises ValueError for vocab_size < 1, context_length < 1, and heads that do not divide C."""
+    """CharTransformer raises ValueError for vocab_size < 1, context_length < 1, and heads that do not divide C.
+
+    CharTransformer(11, 6, 8, 2, 1) must first return its logits, so a class that always raises earns nothing."""
     t = _t(sub)
     make = t.transformer.CharTransformer
+    check.tensor(make(11, 6, 8, 2, 1)(torch.randint(0, 11, (2, 6))), shape=(2, 6, 11),
+                 what="CharTransformer(11, 6, 8, 2, 1) on (2, 6)")
     check.raises(ValueError, make, 0, 6, 8, 2, 1)
     check.raises(ValueError, make, 11, 0, 8, 2, 1)
     check.raises(ValueError, make, 11, 6, 10, 3, 1)

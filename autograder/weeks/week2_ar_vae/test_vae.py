@@ -343,8 +343,12 @@ def iwae_stable_for_large_images(sub, ref):
 @test(points=0.5, functions=["vae.VAE.iwae_bound", "vae.VAE.sample"], timeout=30,
       clauses=["vae.VAE.iwae_bound.raises", "vae.VAE.sample.raises"])
 def iwae_and_sample_reject_bad_counts(sub, ref):
-    """iwae_bound and sample raise ValueError when num_samples < 1."""
+    """iwae_bound and sample raise ValueError when num_samples < 1.
+
+    Each must first return a value for num_samples = 1, so a method that always raises earns nothing."""
     model = sub.vae.VAE(6, 2, 8)
+    check.tensor(model.iwae_bound(torch.zeros(3, 6), 1), shape=(3,), what="VAE(6, 2, 8).iwae_bound(x, 1)")
+    check.tensor(model.sample(1), shape=(1, 6), what="VAE(6, 2, 8).sample(1)")
     check.raises(ValueError, model.iwae_bound, torch.zeros(3, 6), 0)
     check.raises(ValueError, model.sample, 0)
 

@@ -219,7 +219,12 @@ def schedule_attributes(sub, ref):
 @test(points=0.5, functions=[SCHED, "diffusion.linear_beta_schedule"], timeout=30,
       clauses=["diffusion.DiffusionSchedule.raises", "diffusion.linear_beta_schedule.raises"])
 def schedule_rejects_bad_arguments(sub, ref):
-    """DiffusionSchedule rejects betas outside (0, 1]; linear_beta_schedule(0) raises ValueError."""
+    """DiffusionSchedule rejects betas outside (0, 1]; linear_beta_schedule(0) raises ValueError.
+
+    Each must first work on valid arguments, so a function or class that always raises earns nothing."""
+    check.tensor(_schedule(sub, [0.1, 0.3, 0.2]).get("alpha_bars"), shape=(3,),
+                 what="DiffusionSchedule(betas of length 3).alpha_bars")
+    check.tensor(sub.diffusion.linear_beta_schedule(1), shape=(1,), what="linear_beta_schedule(1)")
     check.raises(ValueError, sub.diffusion.DiffusionSchedule, torch.tensor([0.1, 0.0, 0.2], dtype=F64))
     check.raises(ValueError, sub.diffusion.DiffusionSchedule, torch.tensor([0.1, 1.5], dtype=F64))
     check.raises(ValueError, sub.diffusion.linear_beta_schedule, 0)
@@ -613,11 +618,17 @@ def euler_exact_law(sub, ref):
 @test(points=0.5, functions=["diffusion.ddim_sample", "diffusion.euler_sample"], timeout=30,
       clauses=["diffusion.ddim_sample.raises", "diffusion.euler_sample.raises"])
 def samplers_reject_zero_steps(sub, ref):
-    """ddim_sample and euler_sample raise ValueError for num_steps = 0."""
+    """ddim_sample and euler_sample raise ValueError for num_steps = 0.
+
+    Each must first return a batch of the requested shape for num_steps = 1, so a function that always raises
+    earns nothing."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
-    check.raises(ValueError, sub.diffusion.ddim_sample, model, _schedule(sub, COARSE), (4, 1), 0)
-    check.raises(ValueError, sub.diffusion.euler_sample, sub.fixture("gaussian_velocity", mean=[0.0], cov=[[1.0]]),
-                 (4, 1), 0)
+    velocity = sub.fixture("gaussian_velocity", mean=[0.0], cov=[[1.0]])
+    sched = _schedule(sub, COARSE)
+    check.tensor(sub.diffusion.ddim_sample(model, sched, (4, 1), 1), shape=(4, 1), what="ddim_sample(..., (4, 1), 1)")
+    check.tensor(sub.diffusion.euler_sample(velocity, (4, 1), 1), shape=(4, 1), what="euler_sample(..., (4, 1), 1)")
+    check.raises(ValueError, sub.diffusion.ddim_sample, model, sched, (4, 1), 0)
+    check.raises(ValueError, sub.diffusion.euler_sample, velocity, (4, 1), 0)
 
 
 
@@ -628,7 +639,10 @@ def samplers_reject_zero_steps(sub, ref):
 @test(points=0.5, functions=["diffusion.cosine_beta_schedule", SCHED], timeout=30,
       clauses=["diffusion.cosine_beta_schedule.raises", "diffusion.DiffusionSchedule.num_steps"])
 def cosine_schedule_rejects_zero_and_num_steps(sub, ref):
-    """cosine_beta_schedule(0) raises ValueError; DiffusionSchedule.num_steps is T."""
+    """cosine_beta_schedule(0) raises ValueError; DiffusionSchedule.num_steps is T.
+
+    cosine_beta_schedule(1) must first return its one beta, so a function that always raises earns nothing."""
+    check.tensor(sub.diffusion.cosine_beta_schedule(1), shape=(1,), what="cosine_beta_schedule(1)")
     check.raises(ValueError, sub.diffusion.cosine_beta_schedule, 0)
     for T in (1, 13):
         n = sub.diffusion.DiffusionSchedule(torch.full((T,), 0.1, dtype=F64)).get("num_steps")
@@ -637,9 +651,14 @@ def cosine_schedule_rejects_zero_and_num_steps(sub, ref):
 
 @test(points=0.5, functions=["diffusion.p_sample", SCHED], timeout=30, clauses=["diffusion.p_sample.raises"])
 def p_sample_rejects_bad_timestep(sub, ref):
-    """p_sample raises ValueError for t outside [0, T)."""
+    """p_sample raises ValueError for t outside [0, T).
+
+    p_sample must first return x_{t-1} for t = 0 and t = T - 1, so a function that always raises earns nothing."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
     sched = _schedule(sub, COARSE)
+    for t in (0, len(COARSE) - 1):
+        check.tensor(sub.diffusion.p_sample(model, sched, torch.zeros(3, 1, dtype=F64), t), shape=(3, 1),
+                     what=f"p_sample(model, schedule, x_t (3, 1), {t})")
     check.raises(ValueError, sub.diffusion.p_sample, model, sched, torch.zeros(3, 1, dtype=F64), 10)
     check.raises(ValueError, sub.diffusion.p_sample, model, sched, torch.zeros(3, 1, dtype=F64), -1)
 

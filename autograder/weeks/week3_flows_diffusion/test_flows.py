@@ -129,7 +129,13 @@ def coupling_log_det_bounded(sub, ref):
 @test(points=0.5, functions=[COUPLING], timeout=30,
       clauses=["flows.AffineCoupling.__init__.raises"])
 def coupling_rejects_bad_mask(sub, ref):
-    """AffineCoupling raises ValueError for a mask of the wrong shape or with values other than 0/1."""
+    """AffineCoupling raises ValueError for a mask of the wrong shape or with values other than 0/1.
+
+    A coupling with a valid mask must first return (y, log_det), so a class that always raises earns nothing."""
+    coupling = sub.flows.AffineCoupling(3, torch.tensor([1.0, 0.0, 0.0]))
+    y, log_det = check.sequence(coupling(torch.randn(5, 3)), 2, what="AffineCoupling(3, mask)(x)")
+    check.tensor(y, shape=(5, 3), what="y of AffineCoupling(3, mask)(x)")
+    check.tensor(log_det, shape=(5,), what="log_det of AffineCoupling(3, mask)(x)")
     check.raises(ValueError, sub.flows.AffineCoupling, 3, torch.tensor([1.0, 0.0]))
     check.raises(ValueError, sub.flows.AffineCoupling, 3, torch.tensor([1.0, 0.5, 0.0]))
 
@@ -357,7 +363,14 @@ def logit_transform_log_det_by_differentiation(sub, ref):
 @test(points=0.5, functions=["flows.logit_transform"], timeout=30,
       clauses=["flows.logit_transform.raises_range"])
 def logit_transform_rejects_out_of_range(sub, ref):
-    """logit_transform raises ValueError for values outside [0, 1]."""
+    """logit_transform raises ValueError for values outside [0, 1].
+
+    logit_transform must first return (y, log_det) on values inside, so a function that always raises earns
+    nothing."""
+    y, log_det = check.sequence(sub.flows.logit_transform(torch.tensor([[0.2, 0.99], [0.001, 0.5]])), 2,
+                                what="logit_transform(x)")
+    check.tensor(y, shape=(2, 2), what="y of logit_transform(x)")
+    check.tensor(log_det, shape=(2,), what="log_det of logit_transform(x)")
     check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[0.2, 1.01]]))
     check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[-1e-3, 0.5]]))
 
@@ -400,7 +413,10 @@ def dequantize_uniform_offsets(sub, ref):
 @test(points=0.5, functions=["flows.dequantize"], timeout=30,
       clauses=["flows.dequantize.raises"])
 def dequantize_rejects_out_of_range(sub, ref):
-    """dequantize raises ValueError for values outside [0, num_levels)."""
+    """dequantize raises ValueError for values outside [0, num_levels).
+
+    dequantize must first return values for levels inside, so a function that always raises earns nothing."""
+    check.tensor(sub.flows.dequantize(torch.tensor([0, 4, 2]), 5), shape=(3,), what="dequantize([0, 4, 2], 5)")
     check.raises(ValueError, sub.flows.dequantize, torch.tensor([0, 4, 5]), 5)
     check.raises(ValueError, sub.flows.dequantize, torch.tensor([-1, 2]), 5)
 
