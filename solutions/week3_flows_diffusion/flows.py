@@ -69,7 +69,7 @@ class AffineCoupling(nn.Module):
         if not bool(((mask == 0) | (mask == 1)).all()):
             raise ValueError("mask must hold only 0 and 1")
         self.dim = dim
-        self.register_buffer("mask", mask.to(torch.get_default_dtype()))
+        self.register_buffer("mask", mask.to(torch.get_default_dtype()).clone())  # a copy: the caller may reuse mask
         self.net = nn.Sequential(
             nn.Linear(dim, hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
