@@ -27,7 +27,7 @@ WEEK_DIR_PATTERN = re.compile(r"^week([0-9]+)_[a-z0-9_]+$")
 GRADED_FILES: dict[str, tuple[str, ...]] = {
     "week1_mle_sampling": ("density.py", "sampling.py", "metrics.py"),
     "week2_ar_vae": ("made.py", "pixelcnn.py", "vae.py", "transformer.py"),
-    "week3_flows_diffusion": ("flows.py", "diffusion.py"),
+    "week3_flows_diffusion": ("flows.py", "diffusion.py", "score.py"),
     "week4_wgan_sn": ("gan.py",),
 }
 

@@ -46,7 +46,7 @@ class Week:
 WEEKS = {w.folder: w for w in [
     Week(1, "week1_mle_sampling", ("density.py", "sampling.py", "metrics.py")),
     Week(2, "week2_ar_vae", ("made.py", "pixelcnn.py", "vae.py", "transformer.py")),
-    Week(3, "week3_flows_diffusion", ("flows.py", "diffusion.py")),
+    Week(3, "week3_flows_diffusion", ("flows.py", "diffusion.py", "score.py")),
     Week(4, "week4_wgan_sn", ("gan.py",)),
 ]}
 
