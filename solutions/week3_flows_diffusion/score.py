@@ -10,7 +10,7 @@ This file implements
   level in turn, from the largest to the smallest, with a step size that shrinks with σ²;
 - the link to DDPM: an ε-prediction network implies the score of q(x_t),
   ∇ log q(x_t) = −E[ε | x_t] / √(1 − ᾱ_t) (Song et al., 2021, "Score-based generative modeling
-  through stochastic differential equations", Appendix; Ho et al., 2020, Eq. 12).
+  through stochastic differential equations"; Ho et al., 2020, Section 3.2).
 
 A score model is called as ``score_model(x, sigma)`` with ``x: (B, ...)`` and ``sigma: (B,)`` in
 x's dtype, and returns a tensor of x's shape. Noise levels are float64 tensors. Randomness comes
@@ -149,8 +149,8 @@ def eps_to_score(eps: torch.Tensor, schedule, t: torch.Tensor) -> torch.Tensor:
     """The score of q(x_t) implied by an ε-prediction: ∇ log q(x_t) ≈ −ε̂ / √(1 − ᾱ_t).
 
     q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) has score −ε/√(1 − ᾱ_t) at x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,
-    and the score of the marginal q(x_t) is its conditional mean given x_t (Vincent, 2011), so the
-    optimal ε̂ = E[ε | x_t] gives the exact marginal score.
+    and the marginal score ∇ log q(x_t) is the posterior mean of that conditional score,
+    E[−ε/√(1 − ᾱ_t) | x_t] (Vincent, 2011), so the optimal ε̂ = E[ε | x_t] gives it exactly.
 
     Args:
         eps: (B, ...) float, ε̂ at x_t.
