@@ -107,7 +107,9 @@ def geometric_sigmas_rejects_bad_arguments(sub, ref):
     It must first return the levels on valid arguments, so a function that always raises earns nothing."""
     check.tensor(sub.score.geometric_sigmas(2.0, 0.5, 3), shape=(3,), dtype=F64, what="geometric_sigmas(2.0, 0.5, 3)")
     check.tensor(sub.score.geometric_sigmas(0.5, 0.5, 1), shape=(1,), dtype=F64, what="geometric_sigmas(0.5, 0.5, 1)")
-    for args in [(1.0, 0.1, 0), (1.0, 0.0, 5), (1.0, -0.1, 5), (-1.0, 0.1, 5), (0.1, 1.0, 5), (1.0, 0.1, 1)]:
+    # A non-positive sigma with one level is checked too: with L > 1, math.log raises ValueError by itself.
+    for args in [(1.0, 0.1, 0), (1.0, 0.0, 5), (1.0, -0.1, 5), (-1.0, 0.1, 5), (0.1, 1.0, 5), (1.0, 0.1, 1),
+                 (-0.5, -0.5, 1), (0.0, 0.0, 1)]:
         check.raises(ValueError, sub.score.geometric_sigmas, *args)
 
 
