@@ -166,10 +166,13 @@ def dsm_loss_levels_uniform_per_example(sub, ref):
     loss = check.number(check.tensor(sub.score.dsm_loss(score, x, torch.tensor(sigmas, dtype=F64)), shape=(),
                                      dtype=F64, what="dsm_loss(...)"), what="the loss")
     # The loss is the mean of n i.i.d. per-example terms with the mean and variance above (level, ε and
-    # x fresh): a CLT z-test, n = 30,000. The level means are 0.06, 0.50 and 0.96 (mean 0.507, standard
-    # error 0.004): one level for the whole batch, or levels from sigmas[:-1], miss by 50 standard errors.
+    # x fresh): a CLT z-test, n = 30,000. Each term is a mixture of scaled χ²(2) (skewness <= 2), so the
+    # mean's skewness is <= 2/√n = 0.012, and its Edgeworth correction at z = 4.9 changes the tail by
+    # under 5%: p_fail = 9e-7 keeps the false-failure probability under 1e-6. The level means are 0.06,
+    # 0.50 and 0.96 (mean 0.507, standard error 0.004): one level for the whole batch, or levels from
+    # sigmas[:-1], miss by 50 standard errors.
     mean, var = _dsm_level_moments(s * s, sigmas, d)
-    check.mean_z(torch.tensor([loss]), mean, var / n, p_fail=1e-6,
+    check.mean_z(torch.tensor([loss]), mean, var / n, p_fail=9e-7,
                  what="the loss of the exact score, σ uniform on (2.0, 0.5, 0.1)")
 
 
@@ -178,14 +181,15 @@ def dsm_loss_gradient(sub, ref):
     """dsm_loss keeps the graph: d loss/dθ at θ = 0 for s_θ(x̃, σ) = −θ x̃/(c + σ²) has a known mean."""
     # Per example, dℓ/dθ at θ = 0 is −(σ/w) x̃·ε with w = c + σ², x̃ = x + σ ε. Given the data x (drawn
     # here), x̃·ε = x·ε + σ‖ε‖² has mean σ d and variance ‖x‖² + 2σ² d, so the batch mean of the
-    # gradients has mean −σ² d/w and variance (σ/w)² mean(‖x‖² + 2σ² d)/B: a CLT z-test, B = 20,000,
-    # p_fail = 1e-6. A detached loss gives 0 (or raises); λ = 1 gives −d/w, a sum over the batch B times.
+    # gradients has mean −σ² d/w and variance (σ/w)² mean(‖x‖² + 2σ² d)/B: a CLT z-test, B = 20,000
+    # (the terms' skewness is under 2, so as above p_fail = 9e-7 keeps the bound under 1e-6). A detached
+    # loss gives 0 (or raises); λ = 1 gives −d/w, a sum over the batch B times.
     n, d, sigma, c = 20_000, 3, 0.6, 0.8
     x = 0.7 + torch.randn(n, d, dtype=F64, generator=_own_generator())
     grad = check.number(sub.call_fixture("dsm_gradient", x, sigma, c), what="the gradient of dsm_loss")
     w = c + sigma * sigma
     per_example_var = (sigma / w) ** 2 * float((x.pow(2).sum(1) + 2 * sigma * sigma * d).mean())
-    check.mean_z(torch.tensor([grad]), -sigma * sigma * d / w, per_example_var / n, p_fail=1e-6,
+    check.mean_z(torch.tensor([grad]), -sigma * sigma * d / w, per_example_var / n, p_fail=9e-7,
                  what="d dsm_loss / dθ at θ = 0")
 
 
@@ -254,9 +258,11 @@ MIXTURE_RUN = dict(levels=(8.0, 0.1, 8), steps=15, eps=5e-3, n=20_000)
 def annealed_langevin_mixture_weights(sub, ref):
     """annealed_langevin on a 0.2 / 0.8 two-mode mixture from a spread start: the heavy mode's mass matches
     the grader's own simulation of the same settings (about 0.74; plain Langevin at σ_L stays near 0.5)."""
-    # The two runs are independent, each chain i.i.d. given its start; the start grid is the same, so
-    # the counts of chains ending in the heavy mode (x > 0) compare by Fisher's exact test on the 2x2
-    # table (exact conditional level under equal laws), p_fail = 1e-6. Ascending levels, a wrong step
+    # The two runs are independent, and their chains independent given their starts; the start grid is
+    # the same, so chain i ends in the heavy mode (x > 0) with the same probability p_i in both runs under
+    # a correct sampler. The counts are then Poisson-binomial, with a variance Σ p_i (1 − p_i) at most
+    # that of the binomial at the mean rate, which Fisher's exact test on the 2x2 table assumes: the test
+    # is conservative, p_fail <= 1e-6. Ascending levels, a wrong step
     # size or noise, or no annealing change the mass by 0.05 or more (35 standard errors at n = 20,000).
     n, steps, eps = MIXTURE_RUN["n"], MIXTURE_RUN["steps"], MIXTURE_RUN["eps"]
     sigmas = _python_sigmas(*MIXTURE_RUN["levels"])
