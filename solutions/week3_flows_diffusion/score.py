@@ -89,7 +89,7 @@ def dsm_loss(score_model: Callable, x: torch.Tensor, sigmas: torch.Tensor) -> to
         model's parameters kept (the caller calls backward()).
     """
     # TODO: one level index per example (torch.randint over L), ε in x's dtype, σ reshaped to
-    #   broadcast over the data dimensions. Must hold: for Gaussian data N(m, s² I) and the exact
+    #   broadcast over the data dimensions (the helper _per_example does it). Must hold: for Gaussian data N(m, s² I) and the exact
     #   score −(x̃ − m)/(s² + σ²), the expected loss is ½ · d · s²/(s² + σ²) at a single level σ.
     ### BEGIN SOLUTION
     levels = sigmas.to(device=x.device, dtype=x.dtype)                     # (L,)
