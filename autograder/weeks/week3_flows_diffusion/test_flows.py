@@ -39,10 +39,13 @@ def _pair(result, B: int, D: int, dtype, what: str) -> tuple[torch.Tensor, torch
     return out, log_det
 
 
-def _fd_jacobian(forward, x: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
+def _fd_jacobian(forward, x: torch.Tensor, h: float = 1e-7) -> torch.Tensor:
     """(B, D, D) Jacobians of the student's map by central differences, from one batched call.
 
-    Error: h² |f'''|/6 ≈ 1e-10 (|f'''| < 1e2 for these perturbed nets) plus round-off 1e-16 |f| / h ≈ 1e-10."""
+    Where the map is smooth between x ± h: error h² |f‴|/6 ≈ 1e-12 plus round-off 1e-16 |f| / h ≈ 1e-8.
+    The coupling nets are ReLU MLPs, so a ReLU may switch between x − h eᵢ and x + h eᵢ: the difference
+    then mixes two slopes and is wrong by up to the jump. That happens with a probability proportional
+    to h; `_log_det_is_jacobian` retries on fresh points."""
     B, D = x.shape
     steps = h * torch.eye(D, dtype=F64)                                        # (D, D)
     points = torch.cat([(x[:, None, :] + steps).reshape(B * D, D),             # (B·D, D)
@@ -51,6 +54,24 @@ def _fd_jacobian(forward, x: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
                        what="forward at the finite-difference points")
     plus, minus = out[: B * D].reshape(B, D, D), out[B * D:].reshape(B, D, D)  # (B, i, j) = y_j(x + h e_i)
     return ((plus - minus) / (2 * h)).transpose(1, 2)                          # (B, j, i) = ∂y_j/∂x_i
+
+
+def _log_det_is_jacobian(forward, draw, what: str) -> None:
+    """forward(x)'s log_det equals log |det| of its finite-difference Jacobian at x = draw(), (B, D) float64.
+
+    A correct map fails one try only where a ReLU switches within h = 1e-7 of a point (see `_fd_jacobian`).
+    With the reference, 8 of 3,000 runs of the RealNVP test failed at h = 1e-5 (Clopper-Pearson 95% upper
+    bound 0.52%), so a try fails with probability at most about 5e-5 at h = 1e-7, the chance scaling with h;
+    two tries on independent points fail together below 3e-9. A wrong log_det is wrong at every point."""
+    for attempt in range(2):
+        x = draw()
+        B, D = x.shape
+        _, log_det = _pair(forward(x), B, D, F64, what)
+        want = torch.linalg.slogdet(_fd_jacobian(forward, x)).logabsdet
+        if attempt == 1 or bool(((log_det - want).abs() <= 1e-5).all()):
+            check.close(log_det, want, atol=1e-5, what=f"{what}: log_det against the Jacobian's log |det|",
+                        why="central differences in float64: error about 1e-8")
+            return
 
 
 # =============================================================================================
@@ -87,12 +108,8 @@ def coupling_log_det_is_jacobian(sub, ref):
     """AffineCoupling: log_det = log |det ∂y/∂x| (finite-difference Jacobian, dim 6, float64)."""
     for mask in ([1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0, 0.0, 1.0]):
         coupling = _flow(sub, "AffineCoupling", 6, torch.tensor(mask), 16)
-        x = torch.randn(9, 6, dtype=F64)
-        _, log_det = _pair(coupling.forward(x), 9, 6, F64, "AffineCoupling.forward")
-        jac = _fd_jacobian(coupling.forward, x)
-        check.close(log_det, torch.linalg.slogdet(jac).logabsdet, atol=1e-5,
-                    what=f"log_det against the Jacobian's log |det| (mask {mask})",
-                    why="central differences in float64: error about 1e-9")
+        _log_det_is_jacobian(coupling.forward, lambda: torch.randn(9, 6, dtype=F64),
+                             f"AffineCoupling.forward (mask {mask})")
 
 
 @test(points=1.5, functions=[COUPLING], timeout=30,
@@ -110,7 +127,7 @@ def coupling_mask_pass_through(sub, ref):
     jac = _fd_jacobian(coupling.forward, x)[:, ~keep][:, :, ~keep]  # (B, 3, 3)
     off = jac - torch.diag_embed(torch.diagonal(jac, dim1=1, dim2=2))
     check.close(off, torch.zeros_like(off), atol=1e-6, what="∂y_i/∂x_j between two transformed coordinates",
-                why="must be 0: s and t may depend on the mask-1 coordinates only; FD error ~1e-9")
+                why="must be 0: s and t may depend on the mask-1 coordinates only; FD error ~1e-8")
 
 
 @test(points=1, functions=[COUPLING], timeout=30,
@@ -173,13 +190,8 @@ def realnvp_inverts(sub, ref):
 def realnvp_log_det_is_jacobian(sub, ref):
     """RealNVP: forward's log_det = log |det ∂z/∂x|, inverse's = log |det ∂x/∂z| (finite differences, dim 4)."""
     flow = _flow(sub, "RealNVP", 4, 3, 16)
-    x = torch.randn(9, 4, dtype=F64)
-    _, log_det = _pair(flow.forward(x), 9, 4, F64, "RealNVP.forward")
-    check.close(log_det, torch.linalg.slogdet(_fd_jacobian(flow.forward, x)).logabsdet, atol=1e-5,
-                what="forward's log_det against the Jacobian", why="central differences in float64: error ~1e-9")
-    _, inv_log_det = _pair(flow.inverse(x), 9, 4, F64, "RealNVP.inverse")
-    check.close(inv_log_det, torch.linalg.slogdet(_fd_jacobian(flow.inverse, x)).logabsdet, atol=1e-5,
-                what="inverse's log_det against the Jacobian", why="central differences in float64: error ~1e-9")
+    _log_det_is_jacobian(flow.forward, lambda: torch.randn(9, 4, dtype=F64), "RealNVP.forward")
+    _log_det_is_jacobian(flow.inverse, lambda: torch.randn(9, 4, dtype=F64), "RealNVP.inverse")
 
 
 @test(points=1, functions=[REALNVP, COUPLING], timeout=30,
