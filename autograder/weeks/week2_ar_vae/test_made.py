@@ -61,7 +61,7 @@ def _draw(probs: torch.Tensor, n: int) -> torch.Tensor:
 # =============================================================================================
 # MaskedLinear
 # =============================================================================================
-@test(points=0.5, functions=["made.MaskedLinear"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["made.MaskedLinear"], visibility="visible",
       clauses=["made.MaskedLinear.__init__.features", "made.MaskedLinear.__init__.mask_ones"])
 def masked_linear_buffer_and_shape(sub, ref):
     """MaskedLinear keeps a 'mask' buffer of ones until set_mask, and maps (B, in) to (B, out)."""
@@ -75,7 +75,7 @@ def masked_linear_buffer_and_shape(sub, ref):
     check.tensor(layer(torch.randn(97, 5)), shape=(97, 3), what="MaskedLinear(5, 3)(x)")
 
 
-@test(points=1.5, functions=["made.MaskedLinear"], timeout=30,
+@test(points=1.5, functions=["made.MaskedLinear"],
       clauses=["made.MaskedLinear.__init__.features", "made.MaskedLinear.set_mask.values", "made.MaskedLinear.forward.value"])
 def masked_linear_matches_masked_weight(sub, ref):
     """MaskedLinear computes x (W * mask)^T + b after set_mask (float32 and float64, batch 97)."""
@@ -101,8 +101,7 @@ def masked_linear_matches_masked_weight(sub, ref):
 # =============================================================================================
 # made_masks
 # =============================================================================================
-@test(points=0.5, functions=["made.made_masks"], visibility="visible", timeout=30,
-      clauses=["made.made_masks.returns"])
+@test(points=0.5, functions=["made.made_masks"], visibility="visible", clauses=["made.made_masks.returns"])
 def made_masks_shapes(sub, ref):
     """made_masks returns one float32 0/1 mask per layer, shaped (out, in)."""
     masks = check.sequence(sub.made.made_masks(6, [10, 8]), 3, what="made_masks(6, [10, 8])")
@@ -111,7 +110,7 @@ def made_masks_shapes(sub, ref):
         check.true(bool(((mask == 0) | (mask == 1)).all()), "a mask holds values other than 0 and 1")
 
 
-@test(points=2, functions=["made.made_masks"], timeout=30,
+@test(points=2, functions=["made.made_masks"],
       clauses=["made.made_masks.returns", "made.made_masks.degrees", "made.made_masks.no_hidden", "made.made_masks.ordering", "made.made_masks.ordering_default"])
 def made_masks_match_reference(sub, ref):
     """made_masks equals the reference: degrees floor(k (D-1) / H), <= for hidden, < for outputs."""
@@ -130,8 +129,7 @@ def made_masks_match_reference(sub, ref):
                                    f"reference in {wrong} of {w.numel()} entries")
 
 
-@test(points=1.5, functions=["made.made_masks"], timeout=30,
-      clauses=["made.made_masks.connectivity", "made.made_masks.ordering"])
+@test(points=1.5, functions=["made.made_masks"], clauses=["made.made_masks.connectivity", "made.made_masks.ordering"])
 def made_masks_connectivity(sub, ref):
     """The product of the masks connects input j to output i exactly when ordering[j] < ordering[i]."""
     for d, hidden, ordering in ((7, [6, 9, 6], ORDER7), (6, [5], ORDER6)):
@@ -150,7 +148,7 @@ def made_masks_connectivity(sub, ref):
                                     f"(position {ordering[j]}) to output {i} (position {ordering[i]})")
 
 
-@test(points=0.5, functions=["made.made_masks"], timeout=30,
+@test(points=0.5, functions=["made.made_masks"],
       clauses=["made.made_masks.raises_input_dim", "made.made_masks.raises_ordering"])
 def made_masks_rejects_bad_arguments(sub, ref):
     """made_masks raises ValueError for input_dim < 2 and for an ordering that is not a permutation.
@@ -197,7 +195,7 @@ def made_is_autoregressive_by_gradients(sub, ref):
                                     f"(position {ORDER7[j]}), which comes before it in the ordering")
 
 
-@test(points=0.5, functions=["made.MADE", "made.MADE.log_prob"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["made.MADE", "made.MADE.log_prob"], visibility="visible",
       clauses=["made.MADE.__init__.input_dim", "made.MADE.forward.shape", "made.MADE.log_prob.shape"])
 def made_shapes(sub, ref):
     """MADE maps (B, D) to logits (B, D), and log_prob to (B,), in float32 and float64."""
@@ -221,8 +219,7 @@ def made_log_prob_normalized(sub, ref):
         check.normalized(log_p, dim=0, atol=1e-9, what=f"MADE(6, {hidden}).log_prob over all 64 vectors")
 
 
-@test(points=1.5, functions=["made.MADE.log_prob"], timeout=30,
-      clauses=["made.MADE.log_prob.shape", "made.MADE.log_prob.value"])
+@test(points=1.5, functions=["made.MADE.log_prob"], clauses=["made.MADE.log_prob.shape", "made.MADE.log_prob.value"])
 def made_log_prob_matches_logits(sub, ref):
     """MADE.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
@@ -234,8 +231,7 @@ def made_log_prob_matches_logits(sub, ref):
                     why="round-off of 9 softplus terms of order 1")
 
 
-@test(points=1, functions=["made.MADE.log_prob"], timeout=30,
-      clauses=["made.MADE.log_prob.stable"])
+@test(points=1, functions=["made.MADE.log_prob"], clauses=["made.MADE.log_prob.stable"])
 def made_log_prob_stable_for_huge_logits(sub, ref):
     """MADE.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
     model = sub.made.MADE(6, [12], ORDER6)
@@ -252,7 +248,7 @@ def made_log_prob_stable_for_huge_logits(sub, ref):
 # =============================================================================================
 # MADE.sample
 # =============================================================================================
-@test(points=0.5, functions=["made.MADE.sample"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["made.MADE.sample"], visibility="visible",
       clauses=["made.MADE.sample.shape", "made.MADE.sample.raises"])
 def made_sample_shape_and_values(sub, ref):
     """MADE.sample returns (S, D) floats in {0, 1} in the model's dtype, and rejects S < 1."""
@@ -263,8 +259,7 @@ def made_sample_shape_and_values(sub, ref):
     check.raises(ValueError, model.sample, 0)
 
 
-@test(points=1, functions=["made.MADE.sample"], timeout=30,
-      clauses=["made.MADE.sample.one_pass"])
+@test(points=1, functions=["made.MADE.sample"], clauses=["made.MADE.sample.one_pass"])
 def made_sample_one_pass_per_dimension(sub, ref):
     """MADE.sample runs the network once per dimension, on the whole batch at once (D passes, not S * D)."""
     model = sub.made.MADE(5, [10], [4, 2, 0, 1, 3])
@@ -405,7 +400,7 @@ def made_learns_bars_and_stripes(sub, ref):
 # Clause tests (issue 18): constructor arguments, copying, and the sampler under the global generator.
 # Each names the clauses of weeks/week2_ar_vae/CLAUSES.md it checks.
 # =============================================================================================
-@test(points=0.5, functions=["made.MaskedLinear"], timeout=30, clauses=["made.MaskedLinear.__init__.bias"])
+@test(points=0.5, functions=["made.MaskedLinear"], clauses=["made.MaskedLinear.__init__.bias"])
 def masked_linear_bias_argument(sub, ref):
     """MaskedLinear(in, out, bias=False) has no bias: its output is x (W * mask)^T exactly."""
     layer = sub.made.MaskedLinear(6, 4, bias=False).double()
@@ -421,7 +416,7 @@ def masked_linear_bias_argument(sub, ref):
                 why="float64 round-off of a 6-term dot product")
 
 
-@test(points=1, functions=["made.MaskedLinear"], timeout=30, clauses=["made.MaskedLinear.set_mask.copies"])
+@test(points=1, functions=["made.MaskedLinear"], clauses=["made.MaskedLinear.set_mask.copies"])
 def masked_linear_set_mask_copies(sub, ref):
     """set_mask copies the mask: editing the caller's tensor afterwards does not change the layer."""
     for dtype in (torch.float32, F64):  # the same dtype as the buffer: .to() alone would return the caller's tensor
@@ -438,7 +433,7 @@ def masked_linear_set_mask_copies(sub, ref):
                           what=f"MaskedLinear's output after set_mask ({dtype})")
 
 
-@test(points=0.5, functions=["made.made_masks"], timeout=30, clauses=["made.made_masks.raises_width"])
+@test(points=0.5, functions=["made.made_masks"], clauses=["made.made_masks.raises_width"])
 def made_masks_rejects_empty_layer(sub, ref):
     """made_masks raises ValueError when a hidden width is below 1.
 
@@ -463,7 +458,7 @@ def _masked_mlp(layers_data, x: torch.Tensor) -> torch.Tensor:
     return h
 
 
-@test(points=1, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.hidden_sizes"])
+@test(points=1, functions=["made.MADE"], clauses=["made.MADE.__init__.hidden_sizes"])
 def made_is_a_masked_relu_mlp(sub, ref):
     """MADE(D, hidden_sizes) is a masked MLP with exactly those hidden widths and a ReLU between layers.
 
@@ -491,7 +486,7 @@ def made_is_a_masked_relu_mlp(sub, ref):
                     why="float64 round-off of a few layers")
 
 
-@test(points=0.5, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.ordering_default"])
+@test(points=0.5, functions=["made.MADE"], clauses=["made.MADE.__init__.ordering_default"])
 def made_default_ordering_is_identity(sub, ref):
     """MADE(D, hidden) without an ordering is autoregressive in the order 0, 1, ..., D-1 (gradients)."""
     model = sub.made.MADE(6, [40, 40]).double()
@@ -504,7 +499,7 @@ def made_default_ordering_is_identity(sub, ref):
                                              "exactly the inputs 0 .. i-1 (the default ordering is arange(D))")
 
 
-@test(points=0.5, functions=["made.MADE"], timeout=30, clauses=["made.MADE.__init__.raises"])
+@test(points=0.5, functions=["made.MADE"], clauses=["made.MADE.__init__.raises"])
 def made_rejects_bad_arguments(sub, ref):
     """MADE raises ValueError for input_dim < 2 and for an ordering that is not a permutation.
 

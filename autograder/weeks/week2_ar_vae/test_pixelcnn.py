@@ -37,7 +37,7 @@ def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
 # =============================================================================================
 # MaskedConv2d
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible",
       clauses=["pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.__init__.raises"])
 def masked_conv_shape_and_arguments(sub, ref):
     """MaskedConv2d keeps H and W (padding k // 2) and rejects a mask type other than A/B or an even kernel."""
@@ -47,7 +47,7 @@ def masked_conv_shape_and_arguments(sub, ref):
     check.raises(ValueError, sub.pixelcnn.MaskedConv2d, "A", 1, 1, 4)
 
 
-@test(points=2, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+@test(points=2, functions=["pixelcnn.MaskedConv2d"],
       clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.forward.value"])
 def masked_conv_matches_masked_kernel(sub, ref):
     """MaskedConv2d equals F.conv2d with weight * mask for types A and B (kernels 3 and 5, float32 and float64)."""
@@ -67,7 +67,7 @@ def masked_conv_matches_masked_kernel(sub, ref):
                     why="round-off of a sum of at most 50 products")
 
 
-@test(points=1.5, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+@test(points=1.5, functions=["pixelcnn.MaskedConv2d"],
       clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.forward.dependencies"])
 def masked_conv_dependencies_by_gradients(sub, ref):
     """Each output of MaskedConv2d depends exactly on the inputs its masked kernel covers (types A and B)."""
@@ -134,7 +134,7 @@ def pixelcnn_is_autoregressive_by_gradients(sub, ref):
                                             "which comes before it and lies inside the first layer's kernel")
 
 
-@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible",
       clauses=["pixelcnn.PixelCNN.forward.shape", "pixelcnn.PixelCNN.log_prob.shape"])
 def pixelcnn_shapes(sub, ref):
     """PixelCNN maps (B, 1, H, W) to logits of the same shape, and log_prob to (B,), in float32 and float64."""
@@ -161,8 +161,7 @@ def pixelcnn_log_prob_normalized(sub, ref):
                                                       "binary 3x3 images")
 
 
-@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.log_prob.value"])
+@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], clauses=["pixelcnn.PixelCNN.log_prob.value"])
 def pixelcnn_log_prob_matches_logits(sub, ref):
     """PixelCNN.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
     for dtype, atol in ((torch.float32, 1e-3), (F64, 1e-9)):
@@ -174,8 +173,7 @@ def pixelcnn_log_prob_matches_logits(sub, ref):
                     why="round-off of 20 softplus terms of order 1")
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.log_prob.stable"])
+@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], clauses=["pixelcnn.PixelCNN.log_prob.stable"])
 def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
     """PixelCNN.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -192,7 +190,7 @@ def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
 # =============================================================================================
 # PixelCNN.sample
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible",
       clauses=["pixelcnn.PixelCNN.sample.shape", "pixelcnn.PixelCNN.sample.raises"])
 def pixelcnn_sample_shape_and_values(sub, ref):
     """PixelCNN.sample returns (S, 1, H, W) floats in {0, 1} in the model's dtype, and rejects arguments below 1."""
@@ -205,8 +203,7 @@ def pixelcnn_sample_shape_and_values(sub, ref):
         check.raises(ValueError, model.sample, *args)
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.sample.one_pass"])
+@test(points=1, functions=["pixelcnn.PixelCNN.sample"], clauses=["pixelcnn.PixelCNN.sample.one_pass"])
 def pixelcnn_sample_one_pass_per_pixel(sub, ref):
     """PixelCNN.sample runs the network once per pixel, on the whole batch at once (H W passes)."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -358,7 +355,7 @@ def _check_stack(convs: list[dict], hidden: int, layers: int, k: int, what: str)
                    f"masked convolution {i} of {what} should be of type {kind}")
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN"], timeout=30,
+@test(points=1, functions=["pixelcnn.PixelCNN"],
       clauses=["pixelcnn.PixelCNN.__init__.hidden_channels", "pixelcnn.PixelCNN.__init__.num_layers",
                "pixelcnn.PixelCNN.__init__.kernel_size"])
 def pixelcnn_constructor_arguments(sub, ref):
@@ -368,7 +365,7 @@ def pixelcnn_constructor_arguments(sub, ref):
         _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(hidden, layers, k), what), hidden, layers, k, what)
 
 
-@test(points=0.5, functions=["pixelcnn.PixelCNN"], timeout=30, clauses=["pixelcnn.PixelCNN.__init__.defaults"])
+@test(points=0.5, functions=["pixelcnn.PixelCNN"], clauses=["pixelcnn.PixelCNN.__init__.defaults"])
 def pixelcnn_default_arguments(sub, ref):
     """PixelCNN() has the defaults hidden_channels = 64, num_layers = 7, kernel_size = 7."""
     _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(), "PixelCNN()"), 64, 7, 7, "PixelCNN()")
