@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from autograder import checks as check
 from autograder import probes
 from autograder.registry import test
-from autograder.weeks.week2_ar_vae.common import _as, _pooled_chi_square
+from autograder.weeks.week2_ar_vae.common import as_dtype, pooled_chi_square
 
 F64 = torch.float64
 ATTN, BLOCK, MODEL = "transformer.CausalSelfAttention", "transformer.Block", "transformer.CharTransformer"
@@ -126,7 +126,7 @@ def _chi_square_tokens(tokens: torch.Tensor, probs: torch.Tensor, p_fail: float,
         k = int(torch.nonzero(~support & (counts > 0))[0])
         raise check.CheckFailed(f"{what}: token {k} was drawn {int(counts[k])} times but its probability is 0 "
                                 "(it should have been filtered out)")
-    _pooled_chi_square(counts[support], probs[support], p_fail=p_fail, what=what)
+    pooled_chi_square(counts[support], probs[support], p_fail=p_fail, what=what)
 
 
 # =============================================================================================
@@ -141,7 +141,7 @@ def attention_shapes_and_parameters(sub, ref):
     state = _state(t, attn, "CausalSelfAttention(12, 3)")
     _load_reference(ref.transformer.CausalSelfAttention(12, 3), state, "CausalSelfAttention(12, 3)")
     for dtype in (torch.float32, F64):
-        attn = _as(attn, dtype)
+        attn = as_dtype(attn, dtype)
         for T in (1, 5):
             check.tensor(attn(torch.randn(7, T, 12, dtype=dtype)), shape=(7, T, 12), dtype=dtype,
                          what=f"CausalSelfAttention(12, 3) on (7, {T}, 12) ({dtype})")
@@ -158,7 +158,7 @@ def attention_matches_sdpa(sub, ref):
         attn = t.transformer.CausalSelfAttention(C, H)
         t.call_fixture("perturb_parameters", attn, 0.3)  # generic weights: biases are not zero
         for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
-            attn = _as(attn, dtype)
+            attn = as_dtype(attn, dtype)
             state = _state(t, attn, f"CausalSelfAttention({C}, {H})")
             check.true({"qkv.weight", "qkv.bias", "proj.weight", "proj.bias"} <= set(state),
                        "CausalSelfAttention's state dict should hold qkv.weight, qkv.bias, proj.weight, proj.bias")
@@ -208,7 +208,7 @@ def block_matches_reference(sub, ref):
     block = t.transformer.Block(16, 4)
     t.call_fixture("perturb_parameters", block, 0.2)  # LayerNorm weights and biases away from 1 and 0
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
-        block = _as(block, dtype)
+        block = as_dtype(block, dtype)
         state = _state(t, block, "Block(16, 4)")
         reference = _load_reference(ref.transformer.Block(16, 4), state, "Block(16, 4)")
         x = torch.randn(97, 5, 16, dtype=dtype)
@@ -255,7 +255,7 @@ def model_matches_reference(sub, ref):
     model = t.transformer.CharTransformer(V, ctx, embed_dim=16, num_heads=4, num_layers=2)
     t.call_fixture("perturb_parameters", model, 0.2)
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-9)):
-        model = _as(model, dtype)
+        model = as_dtype(model, dtype)
         reference = _load_reference(ref.transformer.CharTransformer(V, ctx, 16, 4, 2),
                                     _state(t, model, "CharTransformer"), "CharTransformer(11, 7, 16, 4, 2)")
         for T in (1, 4, ctx):
@@ -328,7 +328,7 @@ def loss_matches_cross_entropy(sub, ref):
     model = t.transformer.CharTransformer(V, ctx, embed_dim=16, num_heads=2, num_layers=1)
     t.call_fixture("perturb_parameters", model, 0.3)  # logits far from uniform: the value matters
     for dtype, atol in ((torch.float32, 1e-5), (F64, 1e-10)):
-        model = _as(model, dtype)
+        model = as_dtype(model, dtype)
         for B, T in ((97, ctx), (5, 1), (3, 4)):
             idx = torch.randint(0, V, (B, T + 1))
             logits = check.tensor(model(idx[:, :-1]), shape=(B, T, V), dtype=dtype, what="the logits of idx[:, :-1]")
@@ -498,9 +498,9 @@ def generate_follows_the_chain_rule(sub, ref):
     check.true(torch.equal(out[:, :ctx + 3], prompt.expand(n, -1)), "generate's output does not start with the prompt")
     pairs = out[:, -2] * V + out[:, -1]
     # n independent rows; Pearson chi-square over the 25 pairs, cells of expected count < 5 pooled
-    # (common._pooled_chi_square), false-failure probability 1e-6. A sampler that reads the first position's logits,
+    # (common.pooled_chi_square), false-failure probability 1e-6. A sampler that reads the first position's logits,
     # does not append its draws, or crops the wrong end of the prompt draws from another law.
-    _pooled_chi_square(torch.bincount(pairs, minlength=V * V), joint, p_fail=1e-6,
+    pooled_chi_square(torch.bincount(pairs, minlength=V * V), joint, p_fail=1e-6,
                        what=f"the pairs of new tokens after a prompt of {ctx + 3} tokens (context {ctx})")
 
 

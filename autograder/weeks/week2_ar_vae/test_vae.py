@@ -20,7 +20,7 @@ from scipy import stats
 from autograder import checks as check, training
 from autograder import probes
 from autograder.registry import test
-from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as
+from autograder.weeks.week2_ar_vae.common import bernoulli_log_prob, as_dtype
 
 F64 = torch.float64
 LOG_2PI = math.log(2 * math.pi)
@@ -49,7 +49,7 @@ def _grader_iwae(model, x: torch.Tensor, k: int, dtype) -> torch.Tensor:
     z = mu + (0.5 * logvar).exp() * eps                                          # (K, B, L)
     logits = check.tensor(model.decode(z.reshape(k * b, latent).to(dtype)), shape=(k * b, x.shape[1]),
                           what="VAE.decode(z)")
-    log_px_z = _bernoulli_log_prob(x.repeat(k, 1), logits).view(k, b)             # (K, B)
+    log_px_z = bernoulli_log_prob(x.repeat(k, 1), logits).view(k, b)             # (K, B)
     log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
     log_qz = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
@@ -167,7 +167,7 @@ def bernoulli_log_likelihood_extreme_logits(sub, ref):
     logits = torch.tensor([[1e4, -1e4, 30.0], [1e4, -1e4, 200.0], [-50.0, 1e4, -1e4]])
     got = check.tensor(sub.vae.bernoulli_log_likelihood(x, logits), shape=(3,), dtype=torch.float32,
                        what="bernoulli_log_likelihood with logits of +-1e4")
-    check.close(got, _bernoulli_log_prob(x, logits), atol=1e-2, rtol=1e-6, what="the log-likelihood with huge logits",
+    check.close(got, bernoulli_log_prob(x, logits), atol=1e-2, rtol=1e-6, what="the log-likelihood with huge logits",
                 unit="nats", why="float32 relative round-off of 2e4")
 
 
@@ -179,7 +179,7 @@ def bernoulli_log_likelihood_extreme_logits(sub, ref):
 def vae_shapes(sub, ref):
     """VAE.encode, decode, elbo and iwae_bound return the contract's shapes (float32 and float64, batch 97)."""
     for dtype in (torch.float32, F64):
-        model = _as(sub.vae.VAE(20, 3, 16), dtype)
+        model = as_dtype(sub.vae.VAE(20, 3, 16), dtype)
         x = torch.bernoulli(torch.full((97, 20), 0.5, dtype=dtype))
         mu, logvar = check.sequence(model.encode(x), 2, what="VAE.encode(x)")
         check.tensor(mu, shape=(97, 3), dtype=dtype, what=f"mu ({dtype})")
@@ -197,7 +197,7 @@ def vae_shapes(sub, ref):
 def elbo_is_recon_minus_closed_form_kl(sub, ref):
     """VAE.elbo returns elbo = recon - kl, with kl the closed-form KL of the encoder's q(z | x), recon <= 0."""
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
-        model = _as(sub.vae.VAE(20, 3, 16), dtype)
+        model = as_dtype(sub.vae.VAE(20, 3, 16), dtype)
         sub.call_fixture("perturb_parameters", model, 0.2)
         x = torch.bernoulli(torch.full((97, 20), 0.5, dtype=dtype))
         elbo, recon, kl = (check.tensor(t, shape=(97,), dtype=dtype, what=f"{name} ({dtype})") for name, t in
@@ -222,7 +222,7 @@ def elbo_recon_is_one_reparameterized_sample(sub, ref):
     recon = check.tensor(recon, shape=(r,), dtype=F64, what="recon")
     mu, logvar = _encode(model, x[:1])
     z = mu + (0.5 * logvar).exp() * torch.randn(r, mu.shape[1], dtype=F64)  # (r, L) the grader's draws of q
-    want = _bernoulli_log_prob(x, check.tensor(model.decode(z), shape=(r, 20), what="VAE.decode(z)"))
+    want = bernoulli_log_prob(x, check.tensor(model.decode(z), shape=(r, 20), what="VAE.decode(z)"))
     check.show(lambda ax: (ax.hist(recon.numpy(), 60, alpha=0.5, density=True, label="yours"),
                            ax.hist(want.numpy(), 60, alpha=0.5, density=True, label="log p(x | z), z ~ q"),
                            ax.legend()), "the reconstruction term over 3,000 calls on one x")
@@ -351,7 +351,7 @@ def iwae_and_sample_reject_bad_counts(sub, ref):
 def vae_sample_shape_and_values(sub, ref):
     """VAE.sample returns (S, input_dim) floats in {0, 1} in the model's dtype."""
     for dtype in (torch.float32, F64):
-        model = _as(sub.vae.VAE(6, 2, 8), dtype)
+        model = as_dtype(sub.vae.VAE(6, 2, 8), dtype)
         x = check.tensor(model.sample(11), shape=(11, 6), dtype=dtype, what=f"VAE.sample(11) ({dtype})")
         check.true(bool(((x == 0) | (x == 1)).all()), "VAE.sample returned values other than 0 and 1")
 
