@@ -1,5 +1,4 @@
-"""Forges results on stdout, stderr and every file it reaches, and makes every comparison in the child pass:
-the grader must compare in its own process and score nothing."""
+"""Forges results on every channel and file, makes every comparison in the child pass: the grader scores 0."""
 import builtins as _builtins
 import gc as _gc
 import math as _math
