@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 GRADED_FILES: dict[str, tuple[str, ...]] = {
     "week1_mle_sampling": ("density.py", "sampling.py", "metrics.py"),
     "week2_ar_vae": ("made.py", "pixelcnn.py", "vae.py", "transformer.py"),
-    "week3_flows_diffusion": ("flows.py", "diffusion.py"),
+    "week3_flows_diffusion": ("flows.py", "diffusion.py", "score.py"),
     "week4_wgan_sn": ("gan.py",),
 }
 WEEK_NAMES: tuple[str, ...] = tuple(GRADED_FILES)

@@ -83,8 +83,9 @@ EXPECTED = {
             "diffusion": ("linear_beta_schedule", "cosine_beta_schedule", "DiffusionSchedule", "q_sample",
                           "q_posterior", "predict_x0", "diffusion_loss", "p_sample", "p_sample_loop", "ddim_sample",
                           "flow_matching_loss", "euler_sample"),
+            "score": ("geometric_sigmas", "dsm_loss", "annealed_langevin", "eps_to_score"),
         },
-        points=(50, 85), min_mutants=40,  # 85: the clause tests of issue 18
+        points=(70, 110), min_mutants=40,  # 92: the clause tests of issue 18 and score.py (issue 13)
     ),
     4: Expected(
         graded={"gan": ("power_iteration", "SpectralNorm", "spectral_norm", "wgan_critic_loss", "wgan_generator_loss",

@@ -578,10 +578,10 @@ def samplers_reject_bad_arguments(sub, ref):
                  what="sample_from_logits(logits, 0.5)")
     check.raises(ValueError, sub.sampling.sample_categorical, torch.tensor([0.5, -0.1, 0.6]), 3)
     check.raises(ValueError, sub.sampling.sample_categorical, torch.zeros(3), 3)
-    # The boundaries num_steps = 0 (langevin) and step_size = 0 are left alone: the alternative correct
-    # implementation accepts them (a zero-step chain returns x0), so only clear violations are checked.
-    for fn, target, steps in ((sub.sampling.metropolis_hastings, log_prob, 0), (sub.sampling.langevin, score, -1)):
-        check.raises(ValueError, fn, target, x0, steps, 0.5)
+    # The docstrings' boundaries included: num_steps = 0 and step_size = 0 raise.
+    for fn, target in ((sub.sampling.metropolis_hastings, log_prob), (sub.sampling.langevin, score)):
+        check.raises(ValueError, fn, target, x0, 0, 0.5)
+        check.raises(ValueError, fn, target, x0, 3, 0.0)
         check.raises(ValueError, fn, target, x0, 3, -0.5)
     check.raises(ValueError, sub.sampling.sample_markov_chain, torch.tensor(INITIAL), torch.tensor(TRANSITION), 0, 3)
     check.raises(ValueError, sub.sampling.sample_from_logits, torch.randn(3, 4), 0.0)

@@ -475,7 +475,7 @@ def realnvp_sample_twice(sub, ref):
 @test(points=0.5, functions=["flows.logit_transform"],
       clauses=["flows.logit_transform.alpha_default", "flows.logit_transform.raises_alpha"])
 def logit_transform_default_alpha(sub, ref):
-    """logit_transform(x) uses alpha = 0.05 by default, and rejects alpha of 0.5 and above or below 0."""
+    """logit_transform(x) uses alpha = 0.05 by default, and rejects alpha outside (0, 0.5)."""
     x = torch.rand(97, 3, dtype=F64)
     y, log_det = check.sequence(sub.flows.logit_transform(x), 2, what="logit_transform(x)")
     p = 0.05 + 0.9 * x
@@ -484,7 +484,7 @@ def logit_transform_default_alpha(sub, ref):
     want = (math.log(0.9) - torch.log(p) - torch.log(1 - p)).sum(1)
     check.close(check.tensor(log_det, shape=(97,), dtype=F64, what="log_det"), want, atol=1e-10,
                 what="log_det with the default alpha", why="float64 sum of 3 terms")
-    for alpha in (0.5, 0.7, -0.1):  # alpha = 0 is left alone: the spec (week3.md) does not name it
+    for alpha in (0.5, 0.7, 0.0, -0.1):  # the docstring: alpha in (0, 0.5)
         check.raises(ValueError, sub.flows.logit_transform, x, alpha)
 
 
