@@ -153,7 +153,7 @@ FULL_2D = ([1.0, -0.5], [[0.5, 0.3], [0.3, 0.4]])  # full covariance
 # Schedules
 # =============================================================================================
 @test(points=0.5, functions=["diffusion.linear_beta_schedule", "diffusion.cosine_beta_schedule"],
-      visibility="visible", timeout=30,
+      visibility="visible",
       clauses=["diffusion.linear_beta_schedule.value", "diffusion.cosine_beta_schedule.value"])
 def schedules_shape_and_dtype(sub, ref):
     """linear_beta_schedule and cosine_beta_schedule return (T,) float64."""
@@ -161,7 +161,7 @@ def schedules_shape_and_dtype(sub, ref):
     check.tensor(sub.diffusion.cosine_beta_schedule(13), shape=(13,), dtype=F64, what="cosine_beta_schedule(13)")
 
 
-@test(points=1, functions=["diffusion.linear_beta_schedule"], timeout=30,
+@test(points=1, functions=["diffusion.linear_beta_schedule"],
       clauses=["diffusion.linear_beta_schedule.value", "diffusion.linear_beta_schedule.defaults"])
 def linear_schedule_formula(sub, ref):
     """linear_beta_schedule matches the linspace formula; ᾱ_{T−1} of the 1000-step schedule is 4.04e-5."""
@@ -178,7 +178,7 @@ def linear_schedule_formula(sub, ref):
                 why="the product in float64 is exact to 1e-12 relative; 4.0358e-5 is rounded to 5 digits")
 
 
-@test(points=1.5, functions=["diffusion.cosine_beta_schedule"], timeout=30,
+@test(points=1.5, functions=["diffusion.cosine_beta_schedule"],
       clauses=["diffusion.cosine_beta_schedule.value", "diffusion.cosine_beta_schedule.arguments"])
 def cosine_schedule_formula(sub, ref):
     """cosine_beta_schedule matches Nichol & Dhariwal (diffusers' squaredcos_cap_v2), clipping included."""
@@ -198,8 +198,7 @@ def cosine_schedule_formula(sub, ref):
                 what="cumprod(1 − betas) against f(t+1)/f(0)", why="a telescoping product in float64")
 
 
-@test(points=1.5, functions=[SCHED], timeout=30,
-      clauses=["diffusion.DiffusionSchedule.attributes"])
+@test(points=1.5, functions=[SCHED], clauses=["diffusion.DiffusionSchedule.attributes"])
 def schedule_attributes(sub, ref):
     """DiffusionSchedule: betas, alphas, alpha_bars, alpha_bars_prev, posterior_variance (float64)."""
     for betas in (_cosine(97), COARSE):
@@ -216,7 +215,7 @@ def schedule_attributes(sub, ref):
                         what=f"DiffusionSchedule.{name} (T = {T})", why="float64 products of T = 97 terms")
 
 
-@test(points=0.5, functions=[SCHED, "diffusion.linear_beta_schedule"], timeout=30,
+@test(points=0.5, functions=[SCHED, "diffusion.linear_beta_schedule"],
       clauses=["diffusion.DiffusionSchedule.raises", "diffusion.linear_beta_schedule.raises"])
 def schedule_rejects_bad_arguments(sub, ref):
     """DiffusionSchedule rejects betas outside (0, 1]; linear_beta_schedule(0) raises ValueError.
@@ -237,8 +236,7 @@ def _schedule(sub, betas):
     return sub.diffusion.DiffusionSchedule(torch.tensor(betas, dtype=F64))
 
 
-@test(points=0.5, functions=["diffusion.q_sample", SCHED], visibility="visible", timeout=30,
-      clauses=["diffusion.q_sample.value"])
+@test(points=0.5, functions=["diffusion.q_sample", SCHED], visibility="visible", clauses=["diffusion.q_sample.value"])
 def q_sample_shape_and_dtype(sub, ref):
     """q_sample keeps x0's shape and dtype, for (B, D) and (B, C, H, W) data."""
     sched = _schedule(sub, _linear(50))
@@ -249,8 +247,7 @@ def q_sample_shape_and_dtype(sub, ref):
                      what=f"q_sample on {shape} {dtype}")
 
 
-@test(points=1.5, functions=["diffusion.q_sample", SCHED], timeout=30,
-      clauses=["diffusion.q_sample.value"])
+@test(points=1.5, functions=["diffusion.q_sample", SCHED], clauses=["diffusion.q_sample.value"])
 def q_sample_formula(sub, ref):
     """q_sample = √ᾱ_t x0 + √(1 − ᾱ_t) ε, per example, for (B, D) and image-shaped data."""
     betas = _linear(1000)
@@ -271,8 +268,7 @@ def q_sample_formula(sub, ref):
                     why="the same formula; float32 round-off")
 
 
-@test(points=1, functions=["diffusion.q_sample", SCHED], timeout=30,
-      clauses=["diffusion.q_sample.value"])
+@test(points=1, functions=["diffusion.q_sample", SCHED], clauses=["diffusion.q_sample.value"])
 def q_sample_moments(sub, ref):
     """q_sample with ε ~ N(0, I): the output has mean √ᾱ_t x0 and variance 1 − ᾱ_t (z and chi-square)."""
     betas = _linear(1000)
@@ -289,8 +285,7 @@ def q_sample_moments(sub, ref):
         check.variance_chi2(got, 1 - ab[t_value], p_fail=2.5e-7, what=f"the variance of x_t at t = {t_value}")
 
 
-@test(points=2, functions=["diffusion.q_posterior", SCHED], timeout=30,
-      clauses=["diffusion.q_posterior.value"])
+@test(points=2, functions=["diffusion.q_posterior", SCHED], clauses=["diffusion.q_posterior.value"])
 def q_posterior_bayes_oracle(sub, ref):
     """q_posterior = Bayes' rule for q(x_{t−1} | x0) q(x_t | x_{t−1}); at t = 0 the point mass at x0."""
     betas = _cosine(100)
@@ -319,8 +314,7 @@ def q_posterior_bayes_oracle(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=["diffusion.q_posterior", SCHED], timeout=30,
-      clauses=["diffusion.q_posterior.value"])
+@test(points=1, functions=["diffusion.q_posterior", SCHED], clauses=["diffusion.q_posterior.value"])
 def q_posterior_matches_reference_float32(sub, ref):
     """q_posterior agrees with the reference in float32 on (97, 4) data."""
     betas = _linear(1000)
@@ -334,7 +328,7 @@ def q_posterior_matches_reference_float32(sub, ref):
                     why="float32 coefficients of order 1 applied to N(0, 1) inputs: a few ulps")
 
 
-@test(points=1.5, functions=["diffusion.predict_x0", "diffusion.q_sample", SCHED], timeout=30,
+@test(points=1.5, functions=["diffusion.predict_x0", "diffusion.q_sample", SCHED],
       clauses=["diffusion.predict_x0.value"])
 def predict_x0_inverts_q_sample(sub, ref):
     """predict_x0(q_sample(x0, t, ε), t, ε) = x0 in float64, for every t up to T − 1."""
@@ -349,8 +343,7 @@ def predict_x0_inverts_q_sample(sub, ref):
                 why="float64; dividing by √ᾱ_999 = 6e-3 amplifies round-off of 1e-16 to 1e-13")
 
 
-@test(points=1, functions=["diffusion.predict_x0", SCHED], timeout=30,
-      clauses=["diffusion.predict_x0.value"])
+@test(points=1, functions=["diffusion.predict_x0", SCHED], clauses=["diffusion.predict_x0.value"])
 def predict_x0_matches_reference(sub, ref):
     """predict_x0 agrees with (x_t − √(1 − ᾱ_t) ε)/√ᾱ_t in float32 (batch 97, image shape)."""
     betas = _cosine(200)
@@ -445,8 +438,7 @@ def diffusion_loss_trains_a_denoiser(sub, ref):
 # =============================================================================================
 # p_sample, p_sample_loop
 # =============================================================================================
-@test(points=1.5, functions=["diffusion.p_sample", SCHED], timeout=30,
-      clauses=["diffusion.p_sample.value"])
+@test(points=1.5, functions=["diffusion.p_sample", SCHED], clauses=["diffusion.p_sample.value"])
 def p_sample_one_step(sub, ref):
     """p_sample: mean (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t and variance β̃_t; no noise at t = 0."""
     betas = COARSE
@@ -490,7 +482,7 @@ def _sampler_test(sub, sampler: str, betas, case, n: int, p_fail: float, **kwarg
     _check_gaussian_law(got, mu, C, p_fail, label)
 
 
-@test(points=0.5, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], visibility="visible", timeout=30,
+@test(points=0.5, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], visibility="visible",
       clauses=["diffusion.p_sample_loop.shape"])
 def p_sample_loop_shape_and_dtype(sub, ref):
     """p_sample_loop returns the requested shape in the default dtype."""
@@ -528,7 +520,7 @@ def p_sample_loop_exact_law_2d(sub, ref):
 # =============================================================================================
 # ddim_sample
 # =============================================================================================
-@test(points=0.5, functions=["diffusion.ddim_sample", SCHED], visibility="visible", timeout=30,
+@test(points=0.5, functions=["diffusion.ddim_sample", SCHED], visibility="visible",
       clauses=["diffusion.ddim_sample.shape"])
 def ddim_sample_shape_and_dtype(sub, ref):
     """ddim_sample returns the requested shape in the default dtype."""
@@ -592,8 +584,7 @@ def flow_matching_loss_with_exact_velocity(sub, ref):
                  what="the loss of the exact velocity (float32)")
 
 
-@test(points=0.5, functions=["diffusion.euler_sample"], visibility="visible", timeout=30,
-      clauses=["diffusion.euler_sample.shape"])
+@test(points=0.5, functions=["diffusion.euler_sample"], visibility="visible", clauses=["diffusion.euler_sample.shape"])
 def euler_sample_shape_and_dtype(sub, ref):
     """euler_sample returns the requested shape in the default dtype."""
     velocity = sub.fixture("gaussian_velocity", mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
@@ -615,7 +606,7 @@ def euler_exact_law(sub, ref):
         _check_gaussian_law(got, mu, C, 3e-7, f"euler_sample samples ({steps} steps, D = {m.numel()})")
 
 
-@test(points=0.5, functions=["diffusion.ddim_sample", "diffusion.euler_sample"], timeout=30,
+@test(points=0.5, functions=["diffusion.ddim_sample", "diffusion.euler_sample"],
       clauses=["diffusion.ddim_sample.raises", "diffusion.euler_sample.raises"])
 def samplers_reject_zero_steps(sub, ref):
     """ddim_sample and euler_sample raise ValueError for num_steps = 0.
@@ -636,7 +627,7 @@ def samplers_reject_zero_steps(sub, ref):
 # Clause tests (issue 18): argument checks and attributes no test covered, and every sampler called
 # twice under the global generator. Each names the clauses of CLAUSES.md it checks.
 # =============================================================================================
-@test(points=0.5, functions=["diffusion.cosine_beta_schedule", SCHED], timeout=30,
+@test(points=0.5, functions=["diffusion.cosine_beta_schedule", SCHED],
       clauses=["diffusion.cosine_beta_schedule.raises", "diffusion.DiffusionSchedule.num_steps"])
 def cosine_schedule_rejects_zero_and_num_steps(sub, ref):
     """cosine_beta_schedule(0) raises ValueError; DiffusionSchedule.num_steps is T.
@@ -649,7 +640,7 @@ def cosine_schedule_rejects_zero_and_num_steps(sub, ref):
         check.true(isinstance(n, int) and n == T, f"DiffusionSchedule(betas of length {T}).num_steps is {n!r}, expected {T}")
 
 
-@test(points=0.5, functions=["diffusion.p_sample", SCHED], timeout=30, clauses=["diffusion.p_sample.raises"])
+@test(points=0.5, functions=["diffusion.p_sample", SCHED], clauses=["diffusion.p_sample.raises"])
 def p_sample_rejects_bad_timestep(sub, ref):
     """p_sample raises ValueError for t outside [0, T).
 
@@ -674,8 +665,7 @@ def _twice(sub, target: str, args, what: str, n: int | None = None):
     return first, second
 
 
-@test(points=0.5, functions=["diffusion.diffusion_loss", SCHED], timeout=30,
-      clauses=["diffusion.diffusion_loss.global_generator"])
+@test(points=0.5, functions=["diffusion.diffusion_loss", SCHED], clauses=["diffusion.diffusion_loss.global_generator"])
 def diffusion_loss_twice(sub, ref):
     """Two calls of diffusion_loss draw fresh t and ε from torch's global generator (different losses)."""
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.5], cov=[[0.2]])
@@ -684,8 +674,7 @@ def diffusion_loss_twice(sub, ref):
     check.tensor(first, shape=(), dtype=F64, what="diffusion_loss(...)")
 
 
-@test(points=0.5, functions=["diffusion.flow_matching_loss"], timeout=30,
-      clauses=["diffusion.flow_matching_loss.global_generator"])
+@test(points=0.5, functions=["diffusion.flow_matching_loss"], clauses=["diffusion.flow_matching_loss.global_generator"])
 def flow_matching_loss_twice(sub, ref):
     """Two calls of flow_matching_loss draw fresh x0 and t from torch's global generator (different losses)."""
     velocity = sub.fixture("gaussian_velocity", mean=[0.5], cov=[[0.2]])
@@ -694,7 +683,7 @@ def flow_matching_loss_twice(sub, ref):
     check.tensor(first, shape=(), dtype=F64, what="flow_matching_loss(...)")
 
 
-@test(points=1, functions=["diffusion.p_sample", SCHED], timeout=30,
+@test(points=1, functions=["diffusion.p_sample", SCHED],
       clauses=["diffusion.p_sample.global_generator", "diffusion.p_sample.independent_calls"])
 def p_sample_twice(sub, ref):
     """Two calls of p_sample at t = 5 add different, independent noise from torch's global generator."""
@@ -703,7 +692,7 @@ def p_sample_twice(sub, ref):
     _twice(sub, "diffusion.p_sample", [model, _schedule(sub, COARSE), x_t, 5], "p_sample(..., t = 5)", n=3000)
 
 
-@test(points=1, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED], timeout=30,
+@test(points=1, functions=["diffusion.p_sample_loop", "diffusion.p_sample", SCHED],
       clauses=["diffusion.p_sample_loop.global_generator", "diffusion.p_sample_loop.independent_calls"])
 def p_sample_loop_twice(sub, ref):
     """Two calls of p_sample_loop give different, independent samples from torch's global generator."""
@@ -712,7 +701,7 @@ def p_sample_loop_twice(sub, ref):
     _twice(sub, "diffusion.p_sample_loop", [model, _schedule(sub, SHORT), (3000, 2)], "p_sample_loop(...)", n=3000)
 
 
-@test(points=1, functions=["diffusion.ddim_sample", SCHED], timeout=30,
+@test(points=1, functions=["diffusion.ddim_sample", SCHED],
       clauses=["diffusion.ddim_sample.global_generator", "diffusion.ddim_sample.independent_calls"])
 def ddim_sample_twice(sub, ref):
     """Two calls of ddim_sample start from different, independent noise of torch's global generator."""
@@ -721,7 +710,7 @@ def ddim_sample_twice(sub, ref):
     _twice(sub, "diffusion.ddim_sample", [model, _schedule(sub, COARSE), (3000, 2), 4], "ddim_sample(...)", n=3000)
 
 
-@test(points=1, functions=["diffusion.euler_sample"], timeout=30,
+@test(points=1, functions=["diffusion.euler_sample"],
       clauses=["diffusion.euler_sample.global_generator", "diffusion.euler_sample.independent_calls"])
 def euler_sample_twice(sub, ref):
     """Two calls of euler_sample start from different, independent noise of torch's global generator."""

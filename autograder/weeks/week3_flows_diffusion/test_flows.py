@@ -77,8 +77,7 @@ def _log_det_is_jacobian(forward, draw, what: str) -> None:
 # =============================================================================================
 # AffineCoupling
 # =============================================================================================
-@test(points=0.5, functions=[COUPLING], visibility="visible", timeout=30,
-      clauses=["flows.AffineCoupling.forward.shape"])
+@test(points=0.5, functions=[COUPLING], visibility="visible", clauses=["flows.AffineCoupling.forward.shape"])
 def coupling_shapes(sub, ref):
     """AffineCoupling.forward and .inverse return ((B, D), (B,)) in the input's dtype."""
     coupling = sub.flows.AffineCoupling(3, torch.tensor([1.0, 0.0, 1.0]))
@@ -87,8 +86,7 @@ def coupling_shapes(sub, ref):
     _pair(coupling.inverse(x), 97, 3, torch.float32, "AffineCoupling.inverse")
 
 
-@test(points=1.5, functions=[COUPLING], timeout=30,
-      clauses=["flows.AffineCoupling.inverse.value"])
+@test(points=1.5, functions=[COUPLING], clauses=["flows.AffineCoupling.inverse.value"])
 def coupling_inverts(sub, ref):
     """AffineCoupling: inverse(forward(x)) = x to 1e-5 (float64), and the inverse's log_det is negated."""
     coupling = _flow(sub, "AffineCoupling", 5, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0]), 32)
@@ -102,7 +100,7 @@ def coupling_inverts(sub, ref):
                "still 0: s must depend on the parameters")
 
 
-@test(points=2, functions=[COUPLING], timeout=30,
+@test(points=2, functions=[COUPLING],
       clauses=["flows.AffineCoupling.forward.log_det", "flows.AffineCoupling.__init__.mask"])
 def coupling_log_det_is_jacobian(sub, ref):
     """AffineCoupling: log_det = log |det ∂y/∂x| (finite-difference Jacobian, dim 6, float64)."""
@@ -112,7 +110,7 @@ def coupling_log_det_is_jacobian(sub, ref):
                              f"AffineCoupling.forward (mask {mask})")
 
 
-@test(points=1.5, functions=[COUPLING], timeout=30,
+@test(points=1.5, functions=[COUPLING],
       clauses=["flows.AffineCoupling.forward.pass_through", "flows.AffineCoupling.__init__.mask"])
 def coupling_mask_pass_through(sub, ref):
     """AffineCoupling: mask-1 coordinates pass through unchanged and alone condition the others."""
@@ -130,8 +128,7 @@ def coupling_mask_pass_through(sub, ref):
                 why="must be 0: s and t may depend on the mask-1 coordinates only; FD error ~1e-8")
 
 
-@test(points=1, functions=[COUPLING], timeout=30,
-      clauses=["flows.AffineCoupling.bounded_scale"])
+@test(points=1, functions=[COUPLING], clauses=["flows.AffineCoupling.bounded_scale"])
 def coupling_log_det_bounded(sub, ref):
     """AffineCoupling: for inputs of magnitude 1e4, the log_det is finite and within 25·dim (bounded s)."""
     D = 4
@@ -143,8 +140,7 @@ def coupling_log_det_bounded(sub, ref):
                "bound s, e.g. s = scale · tanh(raw_s)")
 
 
-@test(points=0.5, functions=[COUPLING], timeout=30,
-      clauses=["flows.AffineCoupling.__init__.raises"])
+@test(points=0.5, functions=[COUPLING], clauses=["flows.AffineCoupling.__init__.raises"])
 def coupling_rejects_bad_mask(sub, ref):
     """AffineCoupling raises ValueError for a mask of the wrong shape or with values other than 0/1.
 
@@ -160,7 +156,7 @@ def coupling_rejects_bad_mask(sub, ref):
 # =============================================================================================
 # RealNVP
 # =============================================================================================
-@test(points=0.5, functions=[REALNVP, COUPLING], visibility="visible", timeout=30,
+@test(points=0.5, functions=[REALNVP, COUPLING], visibility="visible",
       clauses=["flows.RealNVP.forward.value", "flows.RealNVP.sample.shape"])
 def realnvp_shapes(sub, ref):
     """RealNVP: forward, inverse, log_prob and sample have the contract's shapes and dtypes."""
@@ -172,8 +168,7 @@ def realnvp_shapes(sub, ref):
     check.tensor(flow.sample(13), shape=(13, 2), dtype=torch.float32, what="RealNVP.sample(13)")
 
 
-@test(points=1.5, functions=[REALNVP, COUPLING], timeout=30,
-      clauses=["flows.RealNVP.inverse.value"])
+@test(points=1.5, functions=[REALNVP, COUPLING], clauses=["flows.RealNVP.inverse.value"])
 def realnvp_inverts(sub, ref):
     """RealNVP: inverse(forward(x)) = x to 1e-5 in float64, with the inverse's log_det negated."""
     flow = _flow(sub, "RealNVP", 5, 4, 32)
@@ -185,8 +180,7 @@ def realnvp_inverts(sub, ref):
                 why="float64 sums of 4 layers' bounded terms")
 
 
-@test(points=2, functions=[REALNVP, COUPLING], timeout=30,
-      clauses=["flows.RealNVP.forward.value", "flows.RealNVP.inverse.value"])
+@test(points=2, functions=[REALNVP, COUPLING], clauses=["flows.RealNVP.forward.value", "flows.RealNVP.inverse.value"])
 def realnvp_log_det_is_jacobian(sub, ref):
     """RealNVP: forward's log_det = log |det ∂z/∂x|, inverse's = log |det ∂x/∂z| (finite differences, dim 4)."""
     flow = _flow(sub, "RealNVP", 4, 3, 16)
@@ -194,7 +188,7 @@ def realnvp_log_det_is_jacobian(sub, ref):
     _log_det_is_jacobian(flow.inverse, lambda: torch.randn(9, 4, dtype=F64), "RealNVP.inverse")
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+@test(points=1, functions=[REALNVP, COUPLING],
       clauses=["flows.RealNVP.__init__.masks", "flows.RealNVP.__init__.num_layers"])
 def realnvp_alternating_masks(sub, ref):
     """RealNVP: layer i has mask (arange(dim) + i) % 2 == 0 ([1, 0, 1, 0], then [0, 1, 0, 1], ...)."""
@@ -212,8 +206,7 @@ def realnvp_alternating_masks(sub, ref):
                "after two layers of RealNVP(2) some coordinate is untouched: the masks must alternate")
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
-      clauses=["flows.RealNVP.log_prob.value"])
+@test(points=1, functions=[REALNVP, COUPLING], clauses=["flows.RealNVP.log_prob.value"])
 def realnvp_log_prob_change_of_variables(sub, ref):
     """RealNVP.log_prob(x) = log N(z; 0, I) + log_det with (z, log_det) = forward(x) (batch 97, float64)."""
     flow = _flow(sub, "RealNVP", 3, 4, 16)
@@ -334,7 +327,7 @@ def _judge_flow_samples(x: torch.Tensor) -> tuple[float, float]:
 # =============================================================================================
 # logit_transform, dequantize
 # =============================================================================================
-@test(points=1, functions=["flows.logit_transform"], timeout=30,
+@test(points=1, functions=["flows.logit_transform"],
       clauses=["flows.logit_transform.value", "flows.logit_transform.log_det"])
 def logit_transform_formula(sub, ref):
     """logit_transform: y = logit(α + (1 − 2α) x), log_det summed per example; finite at 0 and 1."""
@@ -353,8 +346,7 @@ def logit_transform_formula(sub, ref):
                     why="float64 sum of 16 terms")
 
 
-@test(points=1.5, functions=["flows.logit_transform"], timeout=30,
-      clauses=["flows.logit_transform.log_det"])
+@test(points=1.5, functions=["flows.logit_transform"], clauses=["flows.logit_transform.log_det"])
 def logit_transform_log_det_by_differentiation(sub, ref):
     """logit_transform: log_det = Σ log |dy_i/dx_i| (central differences of your own y, float32 input too)."""
     x = 0.02 + 0.96 * torch.rand(97, 6, dtype=F64)
@@ -372,8 +364,7 @@ def logit_transform_log_det_by_differentiation(sub, ref):
                 atol=1e-3, what="log_det of a float32 input", why="float32 round-off of 6 terms of order 5")
 
 
-@test(points=0.5, functions=["flows.logit_transform"], timeout=30,
-      clauses=["flows.logit_transform.raises_range"])
+@test(points=0.5, functions=["flows.logit_transform"], clauses=["flows.logit_transform.raises_range"])
 def logit_transform_rejects_out_of_range(sub, ref):
     """logit_transform raises ValueError for values outside [0, 1].
 
@@ -387,8 +378,7 @@ def logit_transform_rejects_out_of_range(sub, ref):
     check.raises(ValueError, sub.flows.logit_transform, torch.tensor([[-1e-3, 0.5]]))
 
 
-@test(points=1, functions=["flows.dequantize"], visibility="visible", timeout=30,
-      clauses=["flows.dequantize.range_dtype"])
+@test(points=1, functions=["flows.dequantize"], visibility="visible", clauses=["flows.dequantize.range_dtype"])
 def dequantize_range_and_dtype(sub, ref):
     """dequantize returns the default dtype, values in [x/L, (x+1)/L) ⊂ [0, 1), never 1.0 (float32)."""
     L = 17
@@ -407,8 +397,7 @@ def dequantize_range_and_dtype(sub, ref):
     check.true(bool(((y >= 0) & (y < 1)).all()), "dequantize returned values outside [0, 1)")
 
 
-@test(points=1.5, functions=["flows.dequantize"], timeout=30,
-      clauses=["flows.dequantize.value"])
+@test(points=1.5, functions=["flows.dequantize"], clauses=["flows.dequantize.value"])
 def dequantize_uniform_offsets(sub, ref):
     """dequantize: y·L − x_int is U[0, 1) for every level (KS test on 40,000 draws)."""
     L = 5
@@ -422,8 +411,7 @@ def dequantize_uniform_offsets(sub, ref):
     check.ks(offsets, stats.uniform(0, 1).cdf, p_fail=1e-6, what="the offsets y·L − x_int")
 
 
-@test(points=0.5, functions=["flows.dequantize"], timeout=30,
-      clauses=["flows.dequantize.raises"])
+@test(points=0.5, functions=["flows.dequantize"], clauses=["flows.dequantize.raises"])
 def dequantize_rejects_out_of_range(sub, ref):
     """dequantize raises ValueError for values outside [0, num_levels).
 
@@ -456,7 +444,7 @@ def _check_hidden(shapes, hidden: int, couplings: int, what: str) -> None:
     check.true(not odd, f"{what} has linear layers {odd} that neither read nor write hidden_dim = {hidden} units")
 
 
-@test(points=1, functions=[COUPLING], timeout=30, clauses=["flows.AffineCoupling.__init__.hidden_dim"])
+@test(points=1, functions=[COUPLING], clauses=["flows.AffineCoupling.__init__.hidden_dim"])
 def coupling_hidden_dim_is_used(sub, ref):
     """AffineCoupling(dim, mask, hidden_dim): its MLP has two hidden layers of width hidden_dim (default 64)."""
     mask = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
@@ -466,7 +454,7 @@ def coupling_hidden_dim_is_used(sub, ref):
     _check_hidden(_linear_shapes(sub, sub.flows.AffineCoupling(5, mask)), 64, 1, "AffineCoupling(5, mask)")
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+@test(points=1, functions=[REALNVP, COUPLING],
       clauses=["flows.RealNVP.__init__.hidden_dim", "flows.RealNVP.__init__.defaults"])
 def realnvp_hidden_dim_and_defaults(sub, ref):
     """RealNVP(dim, num_layers, hidden_dim): num_layers couplings whose MLPs are hidden_dim wide (defaults 6, 64)."""
@@ -475,8 +463,7 @@ def realnvp_hidden_dim_and_defaults(sub, ref):
     _check_hidden(_linear_shapes(sub, sub.flows.RealNVP(3)), 64, 6, "RealNVP(3)")
 
 
-@test(points=0.5, functions=[REALNVP], timeout=30,
-      clauses=["flows.RealNVP.sample.raises", "flows.RealNVP.sample.detached"])
+@test(points=0.5, functions=[REALNVP], clauses=["flows.RealNVP.sample.raises", "flows.RealNVP.sample.detached"])
 def realnvp_sample_detached_and_rejects_zero(sub, ref):
     """RealNVP.sample returns a detached tensor and raises ValueError for num_samples < 1."""
     flow = _flow(sub, "RealNVP", 2, 2, 8)
@@ -485,7 +472,7 @@ def realnvp_sample_detached_and_rejects_zero(sub, ref):
     check.raises(ValueError, flow.sample, 0)
 
 
-@test(points=1, functions=[REALNVP, COUPLING], timeout=30,
+@test(points=1, functions=[REALNVP, COUPLING],
       clauses=["flows.RealNVP.sample.global_generator", "flows.RealNVP.sample.independent_calls"])
 def realnvp_sample_twice(sub, ref):
     """Two calls of RealNVP.sample give different, independent draws from torch's global generator."""
@@ -497,7 +484,7 @@ def realnvp_sample_twice(sub, ref):
     probes.independent(first, second, p_fail=1e-6, what="two calls of RealNVP.sample")
 
 
-@test(points=0.5, functions=["flows.logit_transform"], timeout=30,
+@test(points=0.5, functions=["flows.logit_transform"],
       clauses=["flows.logit_transform.alpha_default", "flows.logit_transform.raises_alpha"])
 def logit_transform_default_alpha(sub, ref):
     """logit_transform(x) uses alpha = 0.05 by default, and rejects alpha outside (0, 0.5)."""
@@ -513,7 +500,7 @@ def logit_transform_default_alpha(sub, ref):
         check.raises(ValueError, sub.flows.logit_transform, x, alpha)
 
 
-@test(points=0.5, functions=["flows.dequantize"], timeout=30, clauses=["flows.dequantize.input_dtypes"])
+@test(points=0.5, functions=["flows.dequantize"], clauses=["flows.dequantize.input_dtypes"])
 def dequantize_float_input(sub, ref):
     """dequantize accepts integer values stored as floats (float64) and still returns the default dtype."""
     x_int = torch.randint(0, 6, (500, 3)).to(F64)
@@ -524,7 +511,7 @@ def dequantize_float_input(sub, ref):
                "dequantize of float64 levels leaves [x_int / L, (x_int + 1) / L)")
 
 
-@test(points=1, functions=["flows.dequantize"], timeout=30,
+@test(points=1, functions=["flows.dequantize"],
       clauses=["flows.dequantize.global_generator", "flows.dequantize.independent_calls"])
 def dequantize_twice(sub, ref):
     """Two calls of dequantize draw different, independent offsets from torch's global generator."""
