@@ -74,14 +74,14 @@ def simulate_annealed_mixture(x0: torch.Tensor, sigmas: list[float], steps: int,
 # =============================================================================================
 # geometric_sigmas
 # =============================================================================================
-@test(points=0.5, functions=["score.geometric_sigmas"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["score.geometric_sigmas"], visibility="visible",
       clauses=["score.geometric_sigmas.value"])
 def geometric_sigmas_shape_and_dtype(sub, ref):
     """geometric_sigmas returns (L,) float64."""
     check.tensor(sub.score.geometric_sigmas(1.0, 0.01, 7), shape=(7,), dtype=F64, what="geometric_sigmas(1.0, 0.01, 7)")
 
 
-@test(points=1.5, functions=["score.geometric_sigmas"], timeout=30,
+@test(points=1.5, functions=["score.geometric_sigmas"],
       clauses=["score.geometric_sigmas.value", "score.geometric_sigmas.equal_sigmas"])
 def geometric_sigmas_formula(sub, ref):
     """geometric_sigmas: σ_max (σ_min/σ_max)^(i/(L−1)), descending, endpoints exact; L = 1 and equal sigmas."""
@@ -100,7 +100,7 @@ def geometric_sigmas_formula(sub, ref):
             check.true(bool((got[1:] < got[:-1]).all()), f"geometric_sigmas{args} is not strictly descending")
 
 
-@test(points=0.5, functions=["score.geometric_sigmas"], timeout=30, clauses=["score.geometric_sigmas.raises"])
+@test(points=0.5, functions=["score.geometric_sigmas"], clauses=["score.geometric_sigmas.raises"])
 def geometric_sigmas_rejects_bad_arguments(sub, ref):
     """geometric_sigmas raises ValueError for L < 1, a non-positive sigma, σ_min > σ_max, or L = 1 with unequal sigmas.
 
@@ -116,7 +116,7 @@ def geometric_sigmas_rejects_bad_arguments(sub, ref):
 # =============================================================================================
 # dsm_loss
 # =============================================================================================
-@test(points=0.5, functions=["score.dsm_loss"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["score.dsm_loss"], visibility="visible",
       clauses=["score.dsm_loss.dtype", "score.dsm_loss.sigma_argument"])
 def dsm_loss_shape_and_dtype(sub, ref):
     """dsm_loss returns a () tensor in x's dtype, for (B, D) and (B, C, H, W) data and float32 or float64 sigmas."""
@@ -193,7 +193,7 @@ def dsm_loss_gradient(sub, ref):
                  what="d dsm_loss / dθ at θ = 0")
 
 
-@test(points=0.5, functions=["score.dsm_loss"], timeout=30, clauses=["score.dsm_loss.global_generator"])
+@test(points=0.5, functions=["score.dsm_loss"], clauses=["score.dsm_loss.global_generator"])
 def dsm_loss_twice(sub, ref):
     """Two calls of dsm_loss draw fresh levels and noise from torch's global generator (different losses)."""
     score = sub.fixture("noised_gaussian_score", mean=0.5, var=0.2)
@@ -206,7 +206,7 @@ def dsm_loss_twice(sub, ref):
 # =============================================================================================
 # annealed_langevin
 # =============================================================================================
-@test(points=0.5, functions=["score.annealed_langevin"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["score.annealed_langevin"], visibility="visible",
       clauses=["score.annealed_langevin.shape"])
 def annealed_langevin_shape_and_dtype(sub, ref):
     """annealed_langevin returns x0's shape and dtype, for (B, D) float32 and (B, C, H, W) float64 states."""
@@ -280,7 +280,7 @@ def annealed_langevin_mixture_weights(sub, ref):
                                 f"run of the same settings gives {b / n:.4f} (Fisher's exact p-value {p_value:.1e} < 1e-06)")
 
 
-@test(points=0.5, functions=["score.annealed_langevin"], timeout=30, clauses=["score.annealed_langevin.no_in_place"])
+@test(points=0.5, functions=["score.annealed_langevin"], clauses=["score.annealed_langevin.no_in_place"])
 def annealed_langevin_leaves_x0(sub, ref):
     """annealed_langevin does not modify x0 in place."""
     x0 = torch.randn(50, 2, dtype=F64, generator=_own_generator())
@@ -291,7 +291,7 @@ def annealed_langevin_leaves_x0(sub, ref):
     check.tensor(value, shape=(50, 2), dtype=F64, what="annealed_langevin(score, x0, sigmas, 3, 0.05)")
 
 
-@test(points=1, functions=["score.annealed_langevin"], timeout=30,
+@test(points=1, functions=["score.annealed_langevin"],
       clauses=["score.annealed_langevin.global_generator", "score.annealed_langevin.independent_calls"])
 def annealed_langevin_twice(sub, ref):
     """Two calls of annealed_langevin from the same states add different, independent noise."""
@@ -317,7 +317,7 @@ def _alpha_bars(betas: list[float]) -> list[float]:
 LINEAR_1000 = [1e-4 + (0.02 - 1e-4) * i / 999 for i in range(1000)]
 
 
-@test(points=2, functions=["score.eps_to_score"], timeout=30,
+@test(points=2, functions=["score.eps_to_score"],
       clauses=["score.eps_to_score.value", "score.eps_to_score.alpha_bars_only"])
 def eps_to_score_is_the_marginal_score(sub, ref):
     """eps_to_score of the exact ε-predictor of Gaussian data is the autograd score of q(x_t) = N(√ᾱ_t m, Σ_t)."""
@@ -341,7 +341,7 @@ def eps_to_score_is_the_marginal_score(sub, ref):
                 why="two float64 routes to Σ_t⁻¹ (x − √ᾱ m); 1/√(1 − ᾱ_0) = 100 amplifies round-off to ~1e-13")
 
 
-@test(points=1.5, functions=["score.eps_to_score"], timeout=30,
+@test(points=1.5, functions=["score.eps_to_score"],
       clauses=["score.eps_to_score.value", "score.eps_to_score.float64", "score.eps_to_score.broadcast"])
 def eps_to_score_float32_and_images(sub, ref):
     """eps_to_score in float32 on (97, 1, 4, 4) data: −ε/√(1 − ᾱ_t) with the coefficient computed in float64."""
