@@ -428,7 +428,8 @@ class Sandbox:
             raise protocol.ProtocolError("replies out of order")
         except TimeoutError:
             self.close()
-            raise SandboxTimeout(f"no answer within {timeout:.0f} s (time limit); the process was killed") from None
+            raise SandboxTimeout(f"timed out after {timeout:.0f} s (wall-clock time limit); "
+                                 "the process was killed") from None
         except (EOFError, BrokenPipeError, ConnectionError):
             code = self._exit_code()
             self.close()
