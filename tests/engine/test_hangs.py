@@ -109,7 +109,9 @@ def test_cpu_limits_derive_from_the_recorded_reference_times():
     recorded = engine.reference_cpu(week)
     tests = engine.select_tests(week)
     assert recorded, "weeks/week1_mle_sampling/reference_cpu.json is missing (python -m autograder reference-cpu 1)"
-    assert set(recorded) == {t.id for t in tests}, "re-record: the tests changed"
+    # A test added since gets its declared timeout (safe, only slower on a hang); a recorded id that is no
+    # longer a test means the file is stale: re-record it (python -m autograder reference-cpu 1).
+    assert set(recorded) <= {t.id for t in tests}, set(recorded) - {t.id for t in tests}
     for t in tests:
         limit = engine.cpu_limit(week, t)
         assert limit == min(t.timeout, max(engine.CPU_FLOOR_S, engine.CPU_FACTOR * recorded[t.id]))
