@@ -19,6 +19,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RUNTIME_DIRS = (HERE,)  # frames of these files are the runtime's, not the student's (two under the fork server)
 
 
 def main() -> None:
@@ -186,7 +187,7 @@ def public(name) -> str:
 
 def describe(exc: BaseException) -> dict:
     """An exception as plain data, with the traceback limited to the student's own files."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(HERE)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(RUNTIME_DIRS)]
     text = "".join(traceback.format_list(frames[-6:]))
     return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
 
