@@ -579,10 +579,10 @@ def fork_server() -> ForkServer | None:
     """This grader process's fork server, started on first use; None where it cannot be used (no
     os.pidfd_open, AUTOGRADER_FORKSERVER=0), with one warning line: the child then starts as before."""
     global _SERVER
-    if _SERVER is not None and _SERVER.owner == os.getpid() and _SERVER.proc.poll() is None:
-        return _SERVER
     if os.environ.get("AUTOGRADER_FORKSERVER", "1") == "0":
         return None
+    if _SERVER is not None and _SERVER.owner == os.getpid() and _SERVER.proc.poll() is None:
+        return _SERVER
     if not hasattr(os, "pidfd_open") or not hasattr(socket, "SCM_RIGHTS"):
         _warn_once("no fork server here (os.pidfd_open is missing): each child starts a fresh Python")
         return None

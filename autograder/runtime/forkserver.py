@@ -224,6 +224,7 @@ def jailed_child(request: dict, req_r: int, resp_w: int, out_w: int, status_w: i
     data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (two 32-bit words each): empty
     _check(libc.capset(header, data), "capset")
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as after an exec: its own uid may inspect it (the server may not)
     os.environ.clear()
     os.environ.update(request["env"])
     sys.stdout = open(1, "w", buffering=1, closefd=False)
