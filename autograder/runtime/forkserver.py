@@ -233,7 +233,9 @@ def jailed_child(request: dict, req_r: int, resp_w: int, out_w: int, status_w: i
     child.RUNTIME_DIRS = ("/runtime", HERE)
     # The submission first, then the runtime (fixtures), the standard library, the installed packages.
     sys.path[:] = ["/sandbox", "/runtime", *[q for q in sys.path if q not in (HERE, request["site"])], request["site"]]
-    sys.argv = ["child.py"]
+    # What a spawned child's sys.argv holds (student code may read it, as the red-team's raw_protocol attack does).
+    sys.argv = ["/runtime/child.py", "--fd-in", "3", "--fd-out", "4", "--workdir", "/sandbox", "--modules",
+                ",".join(request["modules"]), "--site", request["site"], "--limits", json.dumps(request["limits"])]
     child.apply_limits(request["limits"])
     # 4. Only now the student's code: imported on the first request.
     import protocol
