@@ -10,6 +10,11 @@ Four isolation modes, the strongest that works, chosen once per grader process:
   unprivileged uid of the grader process's own (like `nobody`, but never shared by two concurrent
   sandboxes), with no capabilities and `no_new_privs`. The network namespace has only loopback (down);
   when the child's main process dies, the kernel kills everything else in its PID namespace.
+  The child does not start a fresh Python: a fork server (runtime/forkserver.py), started once per grader
+  process from a fresh interpreter with a scrubbed environment, has imported torch and the runtime and
+  forks a jailer per child, which builds the same jail with libc calls (unshare, mount, chroot, setresuid,
+  capset, no_new_privs) before the submission is imported. AUTOGRADER_FORKSERVER=0 (or a Python without
+  os.pidfd_open) takes the path above, through `unshare`, `chroot` and `setpriv`.
 * **privdrop** (root without mount namespaces, as in some containers): the same child, dropped to
   its own uid by `setpriv` (and in its own network namespace where `unshare --net` works), with the
   grader's folders and the submissions protected by their permissions (`protect`; the Gradescope
@@ -112,7 +117,8 @@ def isolation_mode() -> str:
             capture_output=True, timeout=30)
         if probe.returncode == 0:
             return "namespace"
-        _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail")
+        _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail "
+              "(and no fork server: each child starts a fresh Python)")
         return "privdrop"
     if all(shutil.which(t, path=SYSTEM_PATH) for t in ("unshare", "chroot", "mount")):
         probe = subprocess.run(
@@ -121,7 +127,8 @@ def isolation_mode() -> str:
             env={"PATH": SYSTEM_PATH})
         if probe.returncode == 0:
             return "userns"
-    _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user")
+    _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user "
+          "(and no fork server: each child starts a fresh Python)")
     return "process"
 
 
