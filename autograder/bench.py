@@ -263,8 +263,9 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
                      + (f"{r['all_hang_seconds']} ({r['all_hang_timed_out']} of {r['all_hang_tests']} timed out, "
                         f"score {r['all_hang_score']:g}) |" if "all_hang_seconds" in r else "not measured |"))
     lines.append("\nOverhead is the end-to-end time minus the same tests run in this (warm) process: it includes "
-                 "the child's start (namespace, Python, torch) and the first optimizer step's import of "
-                 "torch._dynamo in each fresh child. Throughput runs are the real CLI from a cold start. "
+                 "the child's start: as root, a fork of the fork server (which imported torch and torch._dynamo "
+                 "once per grader process) and the jail's set-up; else namespace, Python and torch in each fresh "
+                 "child. Throughput runs are the real CLI from a cold start. "
                  "'Every function hangs' grades the reference with each function's body replaced by an endless "
                  "loop: each test's CPU limit in the child is max(3 s, 20 × the reference's recorded CPU time), "
                  "and a function that timed out fails its later tests at once (target: at most 120 s, every "
