@@ -267,7 +267,7 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
                  "once per grader process) and the jail's set-up; else namespace, Python and torch in each fresh "
                  "child. Throughput runs are the real CLI from a cold start. "
                  "'Every function hangs' grades the reference with each function's body replaced by an endless "
-                 "loop: each test's CPU limit in the child is max(3 s, 20 × the reference's recorded CPU time), "
+                 "loop: each test's CPU limit in the child is max(5 s, 20 × the reference's recorded CPU time), "
                  "and a function that timed out fails its later tests at once (target: at most 120 s, every "
                  "test timed out).\n\n"
                  "Targets: at most 60 s to grade one submission, at most 2 s of harness overhead, "

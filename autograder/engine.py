@@ -33,7 +33,7 @@ SUBMISSION_BUDGET_S = 600.0  # wall-clock seconds for all the tests of one submi
 # wall-clock time, does not stretch when other processes load the machine: the reference's margin of 20×
 # holds on a loaded 2-core machine. A test the file does not list gets its declared timeout in both.
 CPU_FACTOR = 20.0
-CPU_FLOOR_S = 3.0
+CPU_FLOOR_S = 5.0
 REFERENCE_CPU_FILE = "reference_cpu.json"
 
 

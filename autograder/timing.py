@@ -1,5 +1,5 @@
 """`python -m autograder reference-cpu WEEK`: the reference's CPU seconds per test, from which the engine
-derives each test's CPU limit (engine.cpu_limit: max(3 s, 20 × the reference's), capped by the declared
+derives each test's CPU limit (engine.cpu_limit: max(5 s, 20 × the reference's), capped by the declared
 timeout), written to autograder/weeks/<week>/reference_cpu.json.
 
 The reference is graded `runs` times in the sandbox with every test at its declared timeout; a test's figure

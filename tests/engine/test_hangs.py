@@ -3,7 +3,6 @@ that timed out failing its later tests at once with the same message, and sleepi
 import time
 
 import pytest
-import torch
 
 from autograder import engine, registry
 from autograder.checks import CheckFailed
