@@ -88,7 +88,8 @@ data: $(DATA_STAMP) ## Offline data sets and the digit classifier
 grade: $(DATA_STAMP) ## Grade the example submissions of every week into a gradebook
 	$(PY) -m autograder examples --out $(OUT)
 
-test: $(DATA_STAMP) ## Whole test suite
+test: $(DATA_STAMP) ## Whole test suite, after the linter (ruff, configured in pyproject.toml)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
 test-week: $(STAMP) ## Public tests of one week

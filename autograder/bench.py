@@ -11,6 +11,7 @@ speed-up with 2 workers) are compared in the table, never in a timed test.
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import platform
@@ -157,6 +158,32 @@ def batch_time(week, workers: int, copies: int = BATCH) -> float:
         return time.perf_counter() - started
 
 
+def hanging_submission(week, folder: Path) -> Path:
+    """The reference with the body of every function (and method) replaced by `while True: pass`: a careless
+    student's infinite loops, everywhere."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in week.graded_files:
+        tree = ast.parse((week.solution_dir / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                node.body = ast.parse("while True:\n    pass").body
+        (folder / name).write_text(ast.unparse(tree) + "\n")
+    return folder
+
+
+def all_hang(week) -> dict:
+    """Seconds to grade the all-hanging submission end to end, and whether every test scored 0 with a
+    "timed out after N s" message."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = hanging_submission(week, Path(tmp) / "hang")
+        started = time.perf_counter()
+        result = engine.grade(week, folder)
+        seconds = time.perf_counter() - started
+    timed_out = [t for t in result.tests if t.score == 0 and "timed out after" in t.output]
+    return {"all_hang_seconds": round(seconds, 1), "all_hang_tests": len(result.tests),
+            "all_hang_timed_out": len(timed_out), "all_hang_score": result.score}
+
+
 def child_start_time() -> float:
     """Seconds from nothing to a child runtime that answers (namespace set-up, Python, torch)."""
     from autograder.sandbox import Sandbox
@@ -201,6 +228,7 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
         local, local_failures = in_process_time(week)
         start = statistics.median(child_start_time() for _ in range(3))
         one, two = batch_time(week, 1), batch_time(week, 2)
+        hang = all_hang(week) if week.number == 1 else {}  # the issue's figure: week 1 only
         rows.append({
             "week": week.folder, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "tests": len(engine.select_tests(week)),
@@ -211,7 +239,7 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
             "overhead_seconds": round(statistics.median(times) - local, 2),
             "child_start_seconds": round(start, 2),
             f"batch{BATCH}_workers1_seconds": round(one, 2), f"batch{BATCH}_workers2_seconds": round(two, 2),
-            "speedup_workers2": round(one / two, 2),
+            "speedup_workers2": round(one / two, 2), **hang,
         })
     rows.sort(key=lambda r: r["week"])
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
@@ -222,18 +250,26 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
     lines = [f"# Grading benchmark\n\n{meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, "
              f"torch {meta['torch']}, isolation: {meta['isolation']}.\n",
              f"| week | measured | tests | reference score | grade one (median s) | in-process (s) | overhead (s) | "
-             f"of which child start (s) | {BATCH} subs, 1 worker (s) | {BATCH} subs, 2 workers (s) | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"of which child start (s) | {BATCH} subs, 1 worker (s) | {BATCH} subs, 2 workers (s) | speed-up | "
+             "every function hangs (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['week']} | {r['date']} | {r['tests']} | {r['reference_score']:g}/{r['max_score']:g} | "
                      f"{r['grade_seconds_median']} | {r['in_process_seconds']}"
                      f"{' (' + str(r['in_process_failures']) + ' failed)' if r.get('in_process_failures') else ''} | "
                      f"{r['overhead_seconds']} | "
                      f"{r['child_start_seconds']} | {r[f'batch{BATCH}_workers1_seconds']} | "
-                     f"{r[f'batch{BATCH}_workers2_seconds']} | {r['speedup_workers2']}× |")
+                     f"{r[f'batch{BATCH}_workers2_seconds']} | {r['speedup_workers2']}× | "
+                     + (f"{r['all_hang_seconds']} ({r['all_hang_timed_out']} of {r['all_hang_tests']} timed out, "
+                        f"score {r['all_hang_score']:g}) |" if "all_hang_seconds" in r else "not measured |"))
     lines.append("\nOverhead is the end-to-end time minus the same tests run in this (warm) process: it includes "
-                 "the child's start (namespace, Python, torch) and the first optimizer step's import of "
-                 "torch._dynamo in each fresh child. Throughput runs are the real CLI from a cold start.\n\n"
+                 "the child's start: as root, a fork of the fork server (which imported torch and torch._dynamo "
+                 "once per grader process) and the jail's set-up; else namespace, Python and torch in each fresh "
+                 "child. Throughput runs are the real CLI from a cold start. "
+                 "'Every function hangs' grades the reference with each function's body replaced by an endless "
+                 "loop: each test's CPU limit in the child is max(5 s, 20 × the reference's recorded CPU time), "
+                 "and a function that timed out fails its later tests at once (target: at most 120 s, every "
+                 "test timed out).\n\n"
                  "Targets: at most 60 s to grade one submission, at most 2 s of harness overhead, "
                  "and a speed-up of at least 1.6× with 2 workers.\n")
     lines += reference_results(out)

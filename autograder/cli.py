@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--descending", action="store_true",
                    help="missing seeds from the last down (a second sweep beside one that goes up)")
 
+    p = sub.add_parser("reference-cpu", help="record the reference's CPU seconds per test "
+                       "(weeks/<week>/reference_cpu.json), from which each test's CPU limit is derived")
+    p.add_argument("week", help="1..4, a folder name, or 'all'")
+    p.add_argument("--runs", type=int, default=3)
+
     p = sub.add_parser("bench", help="timings and reference results into a folder")
     p.add_argument("--out", type=Path, default=Path("bench"))
     p.add_argument("--repeats", type=int, default=5)
@@ -112,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import similarity
 
         return similarity.main(args.paths, args.week, args.out)
+    if args.command == "reference-cpu":
+        from autograder import timing
+
+        return timing.main(_weeks(args.week), args.runs)
     if args.command == "bench":
         from autograder import bench
 

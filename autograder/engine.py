@@ -10,6 +10,7 @@ import builtins
 import dataclasses
 import fnmatch
 import functools
+import json
 import sys
 import tempfile
 import time
@@ -26,6 +27,14 @@ from autograder.sandbox import Limits, Sandbox, SandboxError, isolation_mode, pr
 from autograder.weeks import Week, load_modules
 
 SUBMISSION_BUDGET_S = 600.0  # wall-clock seconds for all the tests of one submission
+# A test's CPU seconds in the child: CPU_FACTOR × what the reference's child spent on it (recorded in
+# weeks/<week>/reference_cpu.json by `python -m autograder reference-cpu`), at least CPU_FLOOR_S, at most
+# the test's declared wall-clock timeout (which still bounds the test in wall-clock time). CPU time, unlike
+# wall-clock time, does not stretch when other processes load the machine: the reference's margin of 20×
+# holds on a loaded 2-core machine. A test the file does not list gets its declared timeout in both.
+CPU_FACTOR = 20.0
+CPU_FLOOR_S = 5.0
+REFERENCE_CPU_FILE = "reference_cpu.json"
 
 
 @dataclasses.dataclass
@@ -40,6 +49,8 @@ class TestResult:
     figures: list = dataclasses.field(default_factory=list)  # (caption, png bytes)
     detail: str = ""  # text the student's code controls (its exception message and traceback)
     message: str = ""  # the grader's own words, nothing the student's code controls: the class report groups by it
+    cpu: float = 0.0  # CPU seconds the child reported for the test's requests (recorded for the reference)
+    cpu_limit: float = float("inf")
 
     @property
     def passed(self) -> bool:
@@ -69,6 +80,25 @@ class SubmissionResult:
 def reference(week: Week):
     """The reference solution, imported in the grader's process (never in the child)."""
     return load_modules(week.solution_dir, week, prefix="_reference")
+
+
+@functools.lru_cache(maxsize=None)
+def reference_cpu(week: Week) -> dict[str, float]:
+    """test id -> CPU seconds the reference's child spent on it (the largest of the recorded runs)."""
+    path = week.hidden_dir / REFERENCE_CPU_FILE
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {k: float(v) for k, v in data.get("cpu_seconds", {}).items()}
+
+
+def cpu_limit(week: Week, test: registry.Test) -> float:
+    """The test's CPU seconds in the child: max(CPU_FLOOR_S, CPU_FACTOR × the reference's), capped by the
+    declared timeout; the declared timeout where the reference's time is not recorded."""
+    measured = reference_cpu(week).get(test.id)
+    if measured is None:
+        return float(test.timeout)
+    return min(float(test.timeout), max(CPU_FLOOR_S, CPU_FACTOR * measured))
 
 
 @functools.lru_cache(maxsize=None)
@@ -102,8 +132,12 @@ def child_seed(test_seed_value: int) -> int:
 
 def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = None,
           limits: Limits | None = None, budget_s: float = SUBMISSION_BUDGET_S,
-          name: str | None = None, only: list[str] | None = None, slow: bool | None = None) -> SubmissionResult:
-    """Grade one submission (a folder or a zip) on the week's hidden tests."""
+          name: str | None = None, only: list[str] | None = None, slow: bool | None = None,
+          derived_limits: bool = True) -> SubmissionResult:
+    """Grade one submission (a folder or a zip) on the week's hidden tests.
+
+    derived_limits: False gives every test its declared timeout as its CPU limit too (to record the
+    reference's own CPU times)."""
     torch.set_num_threads(1)
     started = time.monotonic()
     if isolation_mode() == "privdrop":  # no filesystem jail: hide the secrets by their permissions
@@ -116,7 +150,8 @@ def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = No
         with Sandbox(sub.files, present, limits) as sandbox:
             modules = _import_modules(sandbox, week, sub, present)
             remote = Remote(sandbox, modules)
-            results = [_run_test(t, remote, ref, sandbox, seed, sub, modules, started, budget_s) for t in tests]
+            results = [_run_test(t, remote, ref, sandbox, seed, sub, modules, started, budget_s,
+                                 cpu_limit(week, t) if derived_limits else float(t.timeout)) for t in tests]
             stdout = sandbox.output()
             mode = sandbox.mode
     return SubmissionResult(name or sub.name, week.folder, results, sub.messages, stdout,
@@ -161,14 +196,19 @@ def _last_line(tb: str) -> str:
 
 
 def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: int, sub, modules,
-              started: float, budget_s: float) -> TestResult:
+              started: float, budget_s: float, cpu_seconds: float) -> TestResult:
     t0 = time.monotonic()
-    result = TestResult(test.id, test.name, 0.0, float(test.points), test.visibility, "", 0.0)
+    result = TestResult(test.id, test.name, 0.0, float(test.points), test.visibility, "", 0.0,
+                        cpu_limit=cpu_seconds)
     blocked = [m for m in test.files if modules.get(m)]
     if blocked:
         result.output = "; ".join(modules[m] for m in blocked)[:1000]
         result.message = "; ".join(modules[m] if modules[m] == _missing(m) else f"{m}.py could not be imported"
                                    for m in blocked)
+        return result
+    hung = [remote.budget.hung[f] for f in test.functions if f in remote.budget.hung]
+    if hung:  # a function it exercises timed out in an earlier test: it would again, at the same cost
+        result.output = result.message = hung[0]
         return result
     if time.monotonic() - started > budget_s:
         result.output = result.message = (f"not run: the grading time budget of this submission "
@@ -182,6 +222,7 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
         # the noise the student's code draws there (x0 == ε), and tests would check a coincidence.
         remote._seed(child_seed(s))  # may restart a crashed child: not charged to this test's time limit
         remote.deadline = min(time.monotonic() + test.timeout, started + budget_s)
+        remote.budget.start_test(cpu_seconds)
         test.func(remote, ref)
         result.score = float(test.points)
         result.output = result.message = "passed"
@@ -204,6 +245,8 @@ def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: 
     finally:
         checks.release_figures(token)
         remote.deadline = float("inf")
+        result.cpu = round(remote.budget.cpu_used, 4)
+        remote.budget.start_test(float("inf"))
     if not result.passed and figures:
         result.figures = checks.render(figures)
     result.duration = time.monotonic() - t0

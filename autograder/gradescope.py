@@ -11,11 +11,9 @@ and reference, and the pinned requirements; nothing of the other weeks. `AUTOGRA
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -94,6 +92,8 @@ def build(week: Week, out: Path) -> Path:
         return rel.parts[1] != week.folder or rel.parts[2] in ("alternative", "mutants.py")
 
     add_tree(ROOT / "autograder", "autograder", skip=not_this_week)
+    for f in ("tools/__init__.py", "tools/weeks.py"):  # the table of weeks, which autograder.weeks reads
+        entries[f] = (ROOT / f).read_bytes()
     for f in week.graded_files:
         entries[f"solutions/{week.folder}/{f}"] = (week.solution_dir / f).read_bytes()
     for f in week.public_data:

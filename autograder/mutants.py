@@ -1,7 +1,8 @@
 """Testing the tests: the mutation harness and the seed sweep.
 
-A mutant is a realistic student mistake, written as an edit of the reference: replace the text
-`find` (which must occur exactly once in `file`) by `replace`. The harness builds each mutant as a
+A mutant is a realistic student mistake, written as an edit of the reference: replace the code
+`find` (which must occur exactly once in `file`, comparing code only: comments and runs of spaces are
+ignored) by `replace`. The harness builds each mutant as a
 submission (the reference with that one edit), grades it on the tests of the functions it changes,
 and fails when a mutant keeps full marks. The seed sweep grades the reference (and the alternative
 correct implementation) under many seeds and fails when either loses a point.
@@ -9,12 +10,17 @@ correct implementation) under many seeds and fails when either loses a point.
 from __future__ import annotations
 
 import concurrent.futures
+import ast
 import dataclasses
 import datetime
 import importlib.util
+import io
 import multiprocessing
+import re
 import shutil
 import tempfile
+import tokenize
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -30,6 +36,7 @@ class Mutant:
     find: str
     replace: str
     why: str  # the student mistake it models
+    scope: str | None = None  # "p_sample_loop", "VAE.elbo": the definition `find` must lie in, if not unique
 
 
 def load_mutants(week: Week) -> list[Mutant]:
@@ -46,17 +53,125 @@ def load_mutants(week: Week) -> list[Mutant]:
     return mutants
 
 
+def mutants_of(file: str) -> Callable[..., Mutant]:
+    """The constructor of one graded file's mutants, so a week's table reads as a list of edits.
+
+        _d = mutants_of("density.py")
+        _d("nll_sum", "categorical_nll", find, replace, why)        # one function, or a tuple of them
+    """
+    module = file.removesuffix(".py")
+
+    def make(mutant_id: str, functions: str | Sequence[str], find: str, replace: str, why: str,
+             scope: str | None = None) -> Mutant:
+        names = (functions,) if isinstance(functions, str) else tuple(functions)
+        return Mutant(mutant_id, file, tuple(f"{module}.{name}" for name in names), find, replace, why, scope)
+
+    return make
+
+
+def _code_view(text: str, comments: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """`text` with the comment spans removed, runs of spaces and tabs collapsed to one space and spaces
+    before a line break dropped; and, for each character kept, its index in `text`."""
+    skip = [False] * len(text)
+    for start, end in comments:
+        skip[start:end] = [True] * (end - start)
+    kept: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if skip[i]:
+            continue
+        if ch in " \t":
+            if kept and kept[-1][0] == " ":
+                continue
+            ch = " "
+        elif ch == "\n" and kept and kept[-1][0] == " ":
+            kept.pop()
+        kept.append((ch, i))
+    while kept and kept[-1][0] == " ":
+        kept.pop()
+    return "".join(c for c, _ in kept), [i for _, i in kept]
+
+
+def _comment_spans(text: str, is_module: bool) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the comments in `text`: by the tokenizer for a whole module; for a
+    fragment (a mutant's `find`), a `#` outside quotes on its line up to the line's end. Solution markers
+    (`### BEGIN SOLUTION`) are not comments here: they are part of the reference's layout."""
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    if is_module:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return [(line_starts[t.start[0] - 1] + t.start[1], line_starts[t.end[0] - 1] + t.end[1])
+                for t in tokens if t.type == tokenize.COMMENT and not t.string.startswith("###")]
+    spans = []
+    for start in line_starts:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        quote = None
+        for i in range(start, end):
+            ch = text[i]
+            if quote:
+                quote = None if ch == quote and text[i - 1] != "\\" else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "#":
+                if not text.startswith("###", i):  # solution markers (### BEGIN SOLUTION) are kept as code
+                    spans.append((i, end))
+                break
+    return spans
+
+
+def _definition_span(source: str, scope: str) -> tuple[int, int]:
+    """The (start, end) offsets of the definition `scope` ("f", "Class", "Class.method") in a module."""
+    body, node = ast.parse(source).body, None
+    for name in scope.split("."):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == name), None)
+        if node is None:
+            raise ValueError(f"no definition {scope!r} in the module")
+        body = node.body
+    lines = source.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[:node.lineno - 1])
+    return start, sum(len(line) for line in lines[:node.end_lineno])
+
+
+def locate(source: str, find: str, scope: str | None = None) -> list[tuple[int, int]]:
+    """The spans of `source` that `find` matches, comparing code only: comments and runs of spaces are
+    ignored, so editing a comment of the reference leaves its mutants valid. With `scope`, only the spans
+    inside that definition count."""
+    if scope is not None:
+        low, high = _definition_span(source, scope)
+        return [(a, b) for a, b in locate(source, find) if low <= a and b <= high]
+    code, index = _code_view(source, _comment_spans(source, is_module=True))
+    find_comments = _comment_spans(find, is_module=False)
+    want, _ = _code_view(find, find_comments)
+    if not want.strip():
+        return []
+    # A `find` whose last line ends in a comment stands for a whole line: it must match up to a line end
+    # (or the code would match a prefix of a longer line, or a docstring's text), and the span then runs
+    # to that line end, so the old comment goes with the code it replaces.
+    to_line_end = bool(find_comments) and find_comments[-1][1] == len(find) and not want.endswith("\n")
+    if to_line_end:
+        want += "\n"
+    spans, at = [], code.find(want)
+    while at >= 0:
+        end = index[at + len(want) - 1] if to_line_end else index[at + len(want) - 1] + 1
+        spans.append((index[at], end))
+        at = code.find(want, at + 1)
+    if to_line_end and code.endswith(want[:-1]) and not code.endswith(want):
+        spans.append((index[len(code) - len(want) + 1], len(source)))
+    return spans
+
+
 def build_mutant(week: Week, mutant: Mutant, dest: Path) -> Path:
     """The reference with one edit, as a submission folder."""
     dest.mkdir(parents=True, exist_ok=True)
     for f in week.graded_files:
         shutil.copyfile(week.solution_dir / f, dest / f)
     source = (dest / mutant.file).read_text()
-    count = source.count(mutant.find)
-    if count != 1:
-        raise ValueError(f"mutant {mutant.id}: the text to replace occurs {count} times in {mutant.file}, "
-                         "expected exactly once")
-    (dest / mutant.file).write_text(source.replace(mutant.find, mutant.replace))
+    spans = locate(source, mutant.find, mutant.scope)
+    if len(spans) != 1:
+        raise ValueError(f"mutant {mutant.id}: the code to replace occurs {len(spans)} times in {mutant.file} "
+                         "(comments and runs of spaces ignored), expected exactly once")
+    start, end = spans[0]
+    (dest / mutant.file).write_text(source[:start] + mutant.replace + source[end:])
     return dest
 
 

@@ -41,7 +41,8 @@ SHORTEST_HIDDEN_LIMIT_S = 30  # the smallest per-test time limit of the hidden t
 RUN_TIMEOUT_S = 600  # the whole public-test run in the sandbox
 
 # Functions that grading calls with library functions disabled, as the contract states them
-# (/work/shared/spec/week1.md: sample_categorical "is graded with both disabled in the runtime").
+# (sample_categorical's TODO in solutions/week1_mle_sampling/sampling.py: "no torch.multinomial and no
+# torch.distributions: they are disabled when grading").
 # tests/engine/test_preflight.py checks that every `sub.without(...)` of the hidden tests is listed here.
 DISABLED: dict[str, dict[str, tuple[str, ...]]] = {
     "week1_mle_sampling": {"sampling.sample_categorical": ("torch.multinomial", "torch.distributions")},

@@ -21,6 +21,16 @@ def _seed() -> int:
     return int(torch.randint(0, 2**30, ()).item())
 
 
+def data_generator() -> torch.Generator:
+    """A generator for the data a test draws itself, seeded from the grader's per-test generator.
+
+    The child's noise never depends on it: the engine seeds the child's global generator from a stream of
+    its own (`engine.child_seed`; before that, grader and child shared a seed, and data drawn here equalled
+    the noise the child drew next, x0 = ε in week 3). A separate generator also keeps the test's data the
+    same whatever else the test draws from the global generator afterwards."""
+    return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+
+
 def _same(a, b) -> bool:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))

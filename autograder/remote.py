@@ -8,20 +8,41 @@
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from autograder.checks import CheckFailed, StudentError
 from autograder.runtime import protocol
-from autograder.sandbox import Sandbox, SandboxError
+from autograder.sandbox import Sandbox, SandboxError, SandboxTimeout
+
+
+HUNG_AFTER_S = 3.0  # a call that ran this long (CPU or wall seconds) without answering marks its function hung
+
+
+class TestBudget:
+    """What one submission's Remote and its views share: the current test's CPU seconds, and the graded
+    functions that timed out (`target -> message`), which fail their later tests at once."""
+
+    def __init__(self):
+        self.cpu_budget = math.inf  # CPU seconds of the child for the whole test (set by the engine)
+        self.cpu_left = math.inf
+        self.cpu_used = 0.0
+        self.hung: dict[str, str] = {}
+
+    def start_test(self, cpu_budget: float) -> None:
+        self.cpu_budget = self.cpu_left = float(cpu_budget)
+        self.cpu_used = 0.0
 
 
 class Remote:
-    def __init__(self, sandbox: Sandbox, modules: dict[str, str | None], disabled: tuple[str, ...] = ()):
+    def __init__(self, sandbox: Sandbox, modules: dict[str, str | None], disabled: tuple[str, ...] = (),
+                 budget: TestBudget | None = None):
         """modules: graded module name -> None when it imported, else the error message to show."""
         self._sandbox = sandbox
         self._modules = modules
         self._disabled = disabled
+        self.budget = budget or TestBudget()
         self.deadline = float("inf")  # set by the engine for each test
 
     def __getattr__(self, name: str) -> "RemoteModule":
@@ -40,18 +61,23 @@ class Remote:
                               "kwargs": dict(kwargs)}, f"fixtures.{name}()")
 
     def without(self, *names: str) -> "Remote":
-        view = Remote(self._sandbox, self._modules, self._disabled + tuple(names))
+        view = Remote(self._sandbox, self._modules, self._disabled + tuple(names), self.budget)
         view.deadline = self.deadline
         view.__dict__["_parent"] = self
         return view
 
     # --- the one place where requests are sent ----------------------------------------------------
-    def _request(self, message: dict, label: str) -> Any:
+    def _request(self, message: dict, label: str, target: str | None = None) -> Any:
+        """target: the graded function called ("density.gmm_em"), marked hung if the call times out."""
         parent = self.__dict__.get("_parent")
         deadline = parent.deadline if parent is not None else self.deadline
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        budget = self.budget
+        if remaining <= 0 or budget.cpu_left <= 0:
             raise CheckFailed(f"{label}: the test's time limit ran out")
+        cpu_limit = budget.cpu_left
+        if math.isfinite(cpu_limit):
+            message["cpu_limit"] = round(cpu_limit, 3)
         arrays: list = []
         for key in ("args", "kwargs"):
             if key in message:
@@ -60,8 +86,22 @@ class Remote:
             message["disable"] = list(self._disabled)
         try:
             reply, reply_arrays = self._sandbox.request(message, arrays, remaining)
+        except SandboxTimeout as exc:  # the wall-clock limit: the process was killed
+            text = f"{label}: {exc.grader_text or exc}"
+            if target is not None and remaining >= HUNG_AFTER_S:
+                budget.hung[target] = text
+            raise CheckFailed(f"{label}: {exc}", grader_text=text) from None
         except SandboxError as exc:
             raise CheckFailed(f"{label}: {exc}", grader_text=f"{label}: {exc.grader_text or exc}") from None
+        cpu = reply.get("cpu")  # the child's own count: a lie buys at most the wall-clock limit
+        if isinstance(cpu, (int, float)) and not isinstance(cpu, bool) and 0 <= cpu < 1e6:
+            budget.cpu_left -= cpu
+            budget.cpu_used += cpu
+        if reply.get("cpu_time_limit") is True and math.isfinite(cpu_limit):
+            text = f"{label}: timed out after {budget.cpu_budget:.0f} s of CPU time (the test's time limit)"
+            if target is not None and cpu_limit >= HUNG_AFTER_S:
+                budget.hung[target] = text
+            raise CheckFailed(text, grader_text=text)
         if not reply["ok"]:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raise StudentError(label, protocol.text(error.get("type"), 100) or "Exception",
@@ -78,8 +118,11 @@ class Remote:
         if problem:
             raise CheckFailed(f"{module}.py could not be imported: {problem}",
                               grader_text=f"{module}.py could not be imported")
+        hung = self.budget.hung.get(target)
+        if hung is not None:  # it timed out in an earlier test: not called again
+            raise CheckFailed(hung, grader_text=hung)
         return self._request({"op": "call", "target": target, "args": list(args), "kwargs": dict(kwargs)},
-                             f"{target}()")
+                             f"{target}()", target)
 
     def _seed(self, seed: int) -> None:
         self._sandbox.request({"op": "seed", "seed": int(seed)}, [], 60)

@@ -10,6 +10,11 @@ Four isolation modes, the strongest that works, chosen once per grader process:
   unprivileged uid of the grader process's own (like `nobody`, but never shared by two concurrent
   sandboxes), with no capabilities and `no_new_privs`. The network namespace has only loopback (down);
   when the child's main process dies, the kernel kills everything else in its PID namespace.
+  The child does not start a fresh Python: a fork server (runtime/forkserver.py), started once per grader
+  process from a fresh interpreter with a scrubbed environment, has imported torch and the runtime and
+  forks a jailer per child, which builds the same jail with libc calls (unshare, mount, chroot, setresuid,
+  capset, no_new_privs) before the submission is imported. AUTOGRADER_FORKSERVER=0 (or a Python without
+  os.pidfd_open) takes the path above, through `unshare`, `chroot` and `setpriv`.
 * **privdrop** (root without mount namespaces, as in some containers): the same child, dropped to
   its own uid by `setpriv` (and in its own network namespace where `unshare --net` works), with the
   grader's folders and the submissions protected by their permissions (`protect`; the Gradescope
@@ -31,6 +36,8 @@ when the child crashes, and at the end of each submission.
 """
 from __future__ import annotations
 
+import array
+import atexit
 import ctypes
 import dataclasses
 import errno
@@ -40,6 +47,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -109,7 +117,8 @@ def isolation_mode() -> str:
             capture_output=True, timeout=30)
         if probe.returncode == 0:
             return "namespace"
-        _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail")
+        _warn("no mount namespaces here: student code runs as an unprivileged user, without a filesystem jail "
+              "(and no fork server: each child starts a fresh Python)")
         return "privdrop"
     if all(shutil.which(t, path=SYSTEM_PATH) for t in ("unshare", "chroot", "mount")):
         probe = subprocess.run(
@@ -118,7 +127,8 @@ def isolation_mode() -> str:
             env={"PATH": SYSTEM_PATH})
         if probe.returncode == 0:
             return "userns"
-    _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user")
+    _warn("not root: student code runs in limited child processes, without a filesystem jail or a separate user "
+          "(and no fork server: each child starts a fresh Python)")
     return "process"
 
 
@@ -269,6 +279,7 @@ class Sandbox:
         self.close()
         _become_subreaper()
         self.starts += 1
+        server = fork_server() if self.mode == "namespace" else None  # started before the census below
         self._spare = children_of_me()
         self.tmp = Path(tempfile.mkdtemp(prefix="dgm-sandbox-"))
         work, runtime = self.tmp / "work", self.tmp / "runtime"
@@ -288,6 +299,9 @@ class Sandbox:
                 os.chown(path, self.uid, self.uid)
             os.chmod(work, 0o700)
             os.chmod(self.tmp, 0o711)
+        if server is not None:
+            self._start_forked(server, req_r, req_w, resp_r, resp_w, work, runtime)
+            return
         if self.jailed:
             argv = self._namespace_argv(req_r, resp_w)
             cwd = "/"
@@ -316,11 +330,38 @@ class Sandbox:
         self._reader = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self._reader.start()
 
+    def _start_forked(self, server: "ForkServer", req_r, req_w, resp_r, resp_w, work: Path, runtime: Path) -> None:
+        """The child forked by the fork server, in the same jail as _namespace_argv builds (see forkserver.py)."""
+        root = self.tmp / "root"
+        root.mkdir()
+        self.cgroup = Cgroup.create(f"dgm-sandbox-{os.getpid()}-{self.starts}", self.limits.group_memory_bytes,
+                                    self.limits.processes)
+        out_r, out_w = os.pipe()
+        status_r, status_w = os.pipe()
+        request = {"uid": self.uid, "root": str(root), "work": str(work), "runtime": str(runtime),
+                   "python_dirs": _python_dirs(), "workdir_mb": max(self.limits.workdir_bytes >> 20, 1),
+                   "limits": self._limits_json(), "env": scrubbed_env(home="/sandbox", tmp="/tmp"),
+                   "site": sysconfig.get_paths()["purelib"], "modules": self.modules,
+                   "cgroups": [str(d) for d in self.cgroup.dirs] if self.cgroup else []}
+        try:
+            pid = server.spawn(request, [req_r, resp_w, out_w, status_w])
+        finally:
+            for fd in (req_r, resp_w, out_w, status_w):
+                os.close(fd)
+        self.proc = ForkedProcess(pid, status_r)
+        self.req_w, self.resp_r = req_w, resp_r
+        self.started_at = time.monotonic()
+        self._reader = threading.Thread(target=self._drain, args=(os.fdopen(out_r, "rb", buffering=0),), daemon=True)
+        self._reader.start()
+
+    def _limits_json(self) -> dict:
+        return {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
+                "file_bytes": self.limits.file_bytes, "open_files": self.limits.open_files,
+                # RLIMIT_NPROC counts every process of the real uid: only meaningful with a uid of its own.
+                "processes": self.limits.processes if self.mode in ("namespace", "privdrop") else 0}
+
     def _child_argv(self, fd_in: int, fd_out: int, runtime: str, work: str) -> list[str]:
-        limits = {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
-                  "file_bytes": self.limits.file_bytes, "open_files": self.limits.open_files,
-                  # RLIMIT_NPROC counts every process of the real uid: only meaningful with a uid of its own.
-                  "processes": self.limits.processes if self.mode in ("namespace", "privdrop") else 0}
+        limits = self._limits_json()
         return [sys.executable, "-I", "-S", "-B", "-u", f"{runtime}/child.py", "--fd-in", str(fd_in),
                 "--fd-out", str(fd_out), "--workdir", work, "--modules", ",".join(self.modules),
                 "--site", sysconfig.get_paths()["purelib"], "--limits", json.dumps(limits)]
@@ -328,12 +369,7 @@ class Sandbox:
     def _namespace_argv(self, fd_in: int, fd_out: int) -> list[str]:
         root = self.tmp / "root"
         root.mkdir()
-        # Directories bound read-only at their own path: the system and the Python installation.
-        python_dirs = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
-                                                              os.path.dirname(os.path.realpath(sys.executable)))})
-        python_dirs = [p for p in python_dirs
-                       if not any(p == s or p.startswith(s + "/") for s in ("/usr", "/etc"))]
-        python_dirs = [p for p in python_dirs if not any(p.startswith(q + "/") for q in python_dirs)]
+        python_dirs = _python_dirs()
         child = " ".join(_quote(a) for a in self._child_argv(fd_in, fd_out, "/runtime", "/sandbox"))
         lines = ["set -eu", f"R={_quote(str(root))}",
                  'mount -t tmpfs -o mode=0755,size=16m sandbox-root "$R"']
@@ -428,7 +464,8 @@ class Sandbox:
             raise protocol.ProtocolError("replies out of order")
         except TimeoutError:
             self.close()
-            raise SandboxTimeout(f"no answer within {timeout:.0f} s (time limit); the process was killed") from None
+            raise SandboxTimeout(f"timed out after {timeout:.0f} s (wall-clock time limit); "
+                                 "the process was killed") from None
         except (EOFError, BrokenPipeError, ConnectionError):
             code = self._exit_code()
             self.close()
@@ -444,6 +481,126 @@ class Sandbox:
             return self.proc.wait(timeout=2) if self.proc else None
         except subprocess.TimeoutExpired:
             return None
+
+
+def _python_dirs() -> list[str]:
+    """Directories bound read-only at their own path in the jail: the Python installation (outside /usr)."""
+    python_dirs = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
+                                                          os.path.dirname(os.path.realpath(sys.executable)))})
+    python_dirs = [p for p in python_dirs if not any(p == s or p.startswith(s + "/") for s in ("/usr", "/etc"))]
+    return [p for p in python_dirs if not any(p.startswith(q + "/") for q in python_dirs)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fork server (namespace mode): one template process per grader process, a fresh jail per child
+# ---------------------------------------------------------------------------------------------
+class ForkedProcess:
+    """The Popen interface kill_tree and Sandbox use, for a jailer forked by the fork server (not our child):
+    liveness from a pidfd, the exit status from the status pipe the jailer writes when its child ends."""
+
+    def __init__(self, pid: int, status_fd: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._status_fd = status_fd
+        self._pidfd = os.pidfd_open(pid)
+
+    def _collect(self, timeout: float) -> bool:
+        if self.returncode is not None:
+            return True
+        r, _, _ = select.select([self._status_fd, self._pidfd], [], [], max(timeout, 0))
+        if not r:
+            return False
+        if self._status_fd in r:
+            data = b""
+            try:
+                data = os.read(self._status_fd, 4)
+            except OSError:
+                pass
+            if len(data) == 4:
+                status = int.from_bytes(data, "big", signed=True)
+                self.returncode = (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                                   else os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+                self._close()
+                return True
+        # The jailer ended without a status (killed): the child was killed with it.
+        r, _, _ = select.select([self._pidfd], [], [], 0)
+        if r:
+            self.returncode = -signal.SIGKILL
+            self._close()
+            return True
+        return False
+
+    def _close(self) -> None:
+        for fd in (self._status_fd, self._pidfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def poll(self) -> int | None:
+        self._collect(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._collect(1e9 if timeout is None else timeout):
+            raise subprocess.TimeoutExpired("forked child", timeout)
+        return self.returncode
+
+
+class ForkServer:
+    def __init__(self):
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = parent
+        self.owner = os.getpid()
+        self.lock = threading.Lock()
+        env = scrubbed_env(home="/", tmp="/tmp")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", "-u", str(RUNTIME_DIR / "forkserver.py"), "--sock-fd",
+             str(child.fileno()), "--site", sysconfig.get_paths()["purelib"]],
+            stdin=subprocess.DEVNULL, pass_fds=(child.fileno(),), cwd="/", env=env, start_new_session=True)
+        child.close()
+
+    def spawn(self, request: dict, fds: list[int]) -> int:
+        with self.lock:
+            self.sock.sendmsg([json.dumps(request).encode()],
+                              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
+            ready, _, _ = select.select([self.sock], [], [], 120)  # the first answer waits for torch's import
+            reply = json.loads(self.sock.recv(1 << 16) or b"{}") if ready else {}
+        if not reply.get("ok"):
+            raise SandboxCrash(f"the fork server could not start the sandbox ({reply.get('error', 'no answer')})")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+
+_SERVER: ForkServer | None = None
+
+
+def fork_server() -> ForkServer | None:
+    """This grader process's fork server, started on first use; None where it cannot be used (no
+    os.pidfd_open, AUTOGRADER_FORKSERVER=0), with one warning line: the child then starts as before."""
+    global _SERVER
+    if os.environ.get("AUTOGRADER_FORKSERVER", "1") == "0":
+        return None
+    if _SERVER is not None and _SERVER.owner == os.getpid() and _SERVER.proc.poll() is None:
+        return _SERVER
+    if not hasattr(os, "pidfd_open") or not hasattr(socket, "SCM_RIGHTS"):
+        _warn_once("no fork server here (os.pidfd_open is missing): each child starts a fresh Python")
+        return None
+    _SERVER = ForkServer()
+    atexit.register(_SERVER.close)
+    return _SERVER
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:
+    _warn(message)
 
 
 def _setpriv_args(uid: int) -> list[str]:

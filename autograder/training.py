@@ -62,7 +62,8 @@ def attempts(k: int) -> Callable:
                     raise  # the student's code raised: not bad luck, no second run
                 except check.CheckFailed as exc:
                     failures.append(str(exc))
-                if time.monotonic() >= getattr(sub, "deadline", math.inf):
+                budget = getattr(sub, "budget", None)
+                if time.monotonic() >= getattr(sub, "deadline", math.inf) or (budget and budget.cpu_left <= 0):
                     break  # the test's time limit (or the submission's budget) ran out: no further run
             n = len(failures)
             distinct = list(dict.fromkeys(failures))

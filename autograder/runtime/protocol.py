@@ -248,7 +248,7 @@ def unpack(body: bytes, blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
                     arrays[name] = array
         except ProtocolError:
             raise
-        except Exception as exc:  # a corrupt archive, an object array, a bad header
+        except Exception as exc:  # noqa: BLE001  (a corrupt archive, an object array, a bad header)
             raise ProtocolError(f"malformed arrays: {type(exc).__name__}") from None
     return message, arrays
 

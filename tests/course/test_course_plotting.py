@@ -5,12 +5,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from course.plotting import (  # noqa: E402
+from course.plotting import (
     density_grid, density_heatmap, image_grid, loss_curves, pmf_vs_histogram, scatter_2d,
     tile_images,
 )  # fmt: skip

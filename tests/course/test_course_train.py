@@ -24,7 +24,7 @@ def test_matches_a_hand_written_adam_loop_over_a_data_loader():
     x, y = _regression()
     config = TrainConfig(num_epochs=3, lr=0.05, grad_clip=0.5, progress=False)
     model = _model()
-    mse = lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean()  # noqa: E731
+    mse = lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean()
     history = train(model, mse, tensor_loader(x, y, batch_size=16, seed=1), config)
 
     oracle = _model()
@@ -63,7 +63,7 @@ def test_num_steps_stops_early_and_loader_is_reproducible():
     x, y = _regression()
     model = _model()
     config = TrainConfig(num_epochs=5, num_steps=4, progress=False)
-    mse = lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean()  # noqa: E731
+    mse = lambda xb, yb: ((model(xb)[:, 0] - yb) ** 2).mean()
     history = train(model, mse, tensor_loader(x, y), config)
     assert len(history) == 4
     state = torch.get_rng_state()

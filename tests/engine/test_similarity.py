@@ -10,7 +10,6 @@ import ast
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

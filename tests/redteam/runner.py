@@ -19,7 +19,7 @@ import torch
 
 torch.set_num_threads(1)
 
-from autograder import engine, registry  # noqa: E402
+from autograder import engine, registry
 
 _HIDDEN = os.environ.get("REDTEAM_HIDDEN_DIR")
 if _HIDDEN:

@@ -9,7 +9,8 @@ hidden suite of `mini_hidden/`, and must
     grader's files, the other submissions and the output folder are unchanged;
   * leave nothing: no process it started is alive after the batch;
 while the reference, graded in the same batch, keeps full marks and the batch itself completes.
-The attacks themselves are in `redteam_lib.py`; the numbers in the names follow the red-team brief.
+The attacks themselves are in `attacks/`, built by `redteam_lib.py`; the numbers in the names follow
+the red-team brief.
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def test_lone_surrogate_in_a_message_does_not_crash_the_batch(mini_engine, tmp_p
 
     Found by this suite: it survived the JSON round trip and made writing feedback.html raise
     UnicodeEncodeError, which stopped the whole batch, on every rerun."""
-    bad = _stub_with_density(tmp_path, "surrogate", rt.SURROGATE_DENSITY)
+    bad = _stub_with_density(tmp_path, "surrogate", rt.attack_code("surrogate")["density.py"])
     stub = rt.write_submission(tmp_path / "subs" / "stub", rt.stub_sources())
     results = _grade(mini_engine, [bad, stub], tmp_path / "out")
     assert set(results) == {"surrogate", "stub"}
@@ -62,7 +62,7 @@ def test_non_dict_error_reply_at_import_does_not_crash_the_batch(mini_engine, tm
 
     Found by this suite: engine._import_modules called `error.get(...)` on the string: AttributeError
     out of engine.grade stopped the batch."""
-    bad = rt.write_submission(tmp_path / "subs" / "nondict", {"density.py": rt.NONDICT_ERROR_IMPORT})
+    bad = rt.write_submission(tmp_path / "subs" / "nondict", {"density.py": rt.attack_text("nondict_error/density.py")})
     results = _grade(mini_engine, [bad], tmp_path / "out")
     assert "nondict" in results and results["nondict"]["score"] == 0
 
@@ -72,7 +72,7 @@ def test_deeply_nested_reply_at_import_does_not_crash_the_batch(mini_engine, tmp
 
     Found by this suite: json.loads raised RecursionError, which was not a ProtocolError, and nothing
     caught it around the import request: the batch stopped."""
-    bad = rt.write_submission(tmp_path / "subs" / "deepjson", {"density.py": rt.DEEP_JSON_IMPORT})
+    bad = rt.write_submission(tmp_path / "subs" / "deepjson", {"density.py": rt.attack_text("deep_json/density.py")})
     results = _grade(mini_engine, [bad], tmp_path / "out")
     assert "deepjson" in results and results["deepjson"]["score"] == 0
 

@@ -64,7 +64,7 @@ def secret_lines(solutions: Path) -> set[str]:
         for secret, public in pieces:
             inside += secret
             outside += public
-    long = lambda lines: {line.strip() for line in lines if len(line.strip()) >= MIN_LINE}  # noqa
+    long = lambda lines: {line.strip() for line in lines if len(line.strip()) >= MIN_LINE}
     return long(inside) - long(outside)
 
 

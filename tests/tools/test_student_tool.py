@@ -28,12 +28,16 @@ def test_a_number_names_the_week_folder_of_a_given_root(kit):
     assert weeks.resolve_week("1", kit.GOLDEN_INPUT) == kit.GOLDEN_WEEK
 
 
-def test_fallback_graded_files_agree_with_the_autograder_registry():
+def test_the_autograder_reads_the_one_table_of_weeks():
+    """autograder.weeks.WEEKS is built from tools/weeks.py's table, and both resolvers agree on it."""
     registry = pytest.importorskip("autograder.weeks", reason="autograder/weeks/ not written yet")
-    assert registry.WEEKS, "the registry lists no week"
+    assert list(registry.WEEKS) == list(weeks.GRADED_FILES)
     for folder, week in registry.WEEKS.items():
-        assert tuple(week.graded_files) == weeks.GRADED_FILES[folder], folder
-        assert weeks.graded_files(folder) == tuple(week.graded_files)
+        assert week.graded_files == weeks.GRADED_FILES[folder] == weeks.graded_files(folder), folder
+        for key in (week.number, str(week.number), f"week{week.number}", folder, f"solutions/{folder}/"):
+            assert weeks.resolve_week(key) == folder and registry.get_week(key) is week, key
+    with pytest.raises(KeyError):
+        registry.get_week(99)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_masked_conv_masks_are_the_papers():
 def test_pixelcnn_is_autoregressive_in_raster_order():
     model = pixelcnn.PixelCNN(16, 3, 3).double()
     h = w = 5
-    f = lambda v: model(v.view(-1, 1, h, w))  # noqa: E731
+    f = lambda v: model(v.view(-1, 1, h, w))
     dep = _jacobian_pattern(f, torch.randn(8, h * w, dtype=F64))
     assert not dep.triu().any()  # nothing on or after the diagonal: no pixel sees itself or later ones
     for out in range(h * w):

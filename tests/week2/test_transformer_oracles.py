@@ -111,7 +111,7 @@ def test_hidden_training_helpers():
     cycle = torch.arange(3).repeat(200)
     assert hidden.bigram_nll(cycle, cycle, 9) < 0.01
     # windows_nll of a model that predicts uniformly is log V whatever the windows.
-    uniform = lambda idx: torch.zeros(*idx.shape, 9)  # noqa: E731
+    uniform = lambda idx: torch.zeros(*idx.shape, 9)
     assert abs(hidden.windows_nll(uniform, stream[:100], 16) - math.log(9)) < 1e-12
 
 

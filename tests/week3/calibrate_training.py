@@ -16,8 +16,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "solutions" / "week3_flows_diffusion")]  # `import diffusion` in fixtures
 
-from autograder import bench, checks, engine  # noqa: E402
-from autograder.weeks import get_week  # noqa: E402
+from autograder import bench, checks, engine
+from autograder.weeks import get_week
 
 TESTS = ("diffusion.diffusion_loss_trains_a_denoiser", "flows.realnvp_trains_on_2d_data")
 

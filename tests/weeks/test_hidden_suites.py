@@ -14,12 +14,14 @@ from __future__ import annotations
 import collections
 import dataclasses
 import inspect
+import io
+import tokenize
 
 import pytest
 import torch
 
 from autograder import engine, registry
-from autograder.mutants import load_mutants
+from autograder.mutants import build_mutant, load_mutants, locate
 from autograder.weeks import Week, available_weeks
 from tests.weeks.helpers import alternative_dir, alternative_modules, reference_modules
 
@@ -81,8 +83,9 @@ EXPECTED = {
             "diffusion": ("linear_beta_schedule", "cosine_beta_schedule", "DiffusionSchedule", "q_sample",
                           "q_posterior", "predict_x0", "diffusion_loss", "p_sample", "p_sample_loop", "ddim_sample",
                           "flow_matching_loss", "euler_sample"),
+            "score": ("geometric_sigmas", "dsm_loss", "annealed_langevin", "eps_to_score"),
         },
-        points=(50, 85), min_mutants=40,  # 85: the clause tests of issue 18
+        points=(70, 110), min_mutants=40,  # 92: the clause tests of issue 18 and score.py (issue 13)
     ),
     4: Expected(
         graded={"gan": ("power_iteration", "SpectralNorm", "spectral_norm", "wgan_critic_loss", "wgan_generator_loss",
@@ -219,7 +222,51 @@ def test_mutants_apply_to_the_reference_and_compile(week: Week):
         assert mutant.functions and set(mutant.functions) <= graded_names, mutant.id
         assert mutant.why.strip(), f"{mutant.id} needs the student mistake it models"
         source = (week.solution_dir / mutant.file).read_text()
-        assert source.count(mutant.find) == 1, f"{mutant.id}: `find` occurs {source.count(mutant.find)} times"
-        mutated = source.replace(mutant.find, mutant.replace)
-        assert mutated != source, mutant.id
+        spans = locate(source, mutant.find, mutant.scope)
+        assert len(spans) == 1, f"{mutant.id}: `find` occurs {len(spans)} times"
+        (start, end), = spans
+        mutated = source[:start] + mutant.replace + source[end:]
+        assert _code(mutated) != _code(source), f"{mutant.id} changes comments or spacing only"
         compile(mutated, f"{mutant.id}:{mutant.file}", "exec")
+
+
+def _code(source: str) -> list[tuple[int, str]]:
+    """The tokens of a module that are code (indentation included): comments, blank lines and other spacing
+    dropped."""
+    skip = (tokenize.COMMENT, tokenize.NL)
+    return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in skip]
+
+
+def _rewrite_comments(source: str) -> str:
+    """Every comment of a module replaced by another text, and the spaces before it changed; the solution
+    markers (`### BEGIN SOLUTION`) are layout, not comments, and stay."""
+    lines = source.splitlines(keepends=True)
+    for token in sorted((t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                         if t.type == tokenize.COMMENT and not t.string.startswith("###")),
+                        key=lambda t: t.start, reverse=True):
+        row, col = token.start
+        line = lines[row - 1]
+        code = line[:col].rstrip()
+        gap = "" if not code.strip() else ("    " if row % 2 else " ")
+        lines[row - 1] = (line[:col] if not code.strip() else code + gap) + f"# edited comment {row}" + line[token.end[1]:]
+    return "".join(lines)
+
+
+@each_week
+def test_mutants_survive_edits_of_the_reference_comments(week: Week, tmp_path):
+    """Issue 16: a mutant matches code, not comments, so rewriting every comment of the reference (and the
+    spaces before it) leaves every mutant applicable, with the same code as on the untouched reference."""
+    edited = tmp_path / "solutions" / week.folder
+    edited.mkdir(parents=True)
+    for f in week.graded_files:
+        source = (week.solution_dir / f).read_text()
+        rewritten = _rewrite_comments(source)
+        assert rewritten != source and _code(rewritten) == _code(source), f
+        (edited / f).write_text(rewritten)
+    moved = dataclasses.replace(week)
+    for mutant in load_mutants(week):
+        original = build_mutant(week, mutant, tmp_path / "a" / mutant.id) / mutant.file
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Week, "solution_dir", property(lambda self: edited))
+            rebuilt = build_mutant(moved, mutant, tmp_path / "b" / mutant.id) / mutant.file
+        assert _code(rebuilt.read_text()) == _code(original.read_text()), mutant.id

@@ -62,14 +62,15 @@ def test_bits_per_dim_closed_forms():
     # D ln 2 nats per example is exactly 1 bit per dimension.
     assert bits_per_dim(D * math.log(2), D) == pytest.approx(1.0)
     nll = torch.full((3,), 2 * D * math.log(2))
-    assert torch.allclose(bits_per_dim(nll, D), torch.full((3,), 2.0))
+    torch.testing.assert_close(bits_per_dim(nll, D), torch.full((3,), 2.0), rtol=1e-5, atol=1e-8)
 
 
 def test_dequantized_bits_per_dim_closed_forms():
     D = 784
     # The uniform density on [0, 1]^D (log density 0) over 256 levels costs 8 bits per dimension.
     assert dequantized_bits_per_dim(0.0, D) == pytest.approx(8.0)
-    assert torch.allclose(dequantized_bits_per_dim(torch.zeros(3), D, num_levels=16), torch.full((3,), 4.0))
+    torch.testing.assert_close(dequantized_bits_per_dim(torch.zeros(3), D, num_levels=16), torch.full((3,), 4.0),
+                               rtol=1e-5, atol=1e-8)
 
 
 # ---------------------------------------------------------------------------------------
@@ -106,7 +107,8 @@ def test_discretized_logistic_single_class_is_certain():
     # With K = 1 the only bin is the whole real line: log p = 0.
     log_p = discretized_logistic_mixture_log_prob(torch.zeros(5, dtype=torch.long), torch.zeros(2),
                                                   torch.tensor([0.3, 40.0]), torch.tensor([-2.0, 1.0]), 1)
-    assert log_p.shape == (5,) and torch.allclose(log_p, torch.zeros(5))
+    assert log_p.shape == (5,)
+    torch.testing.assert_close(log_p, torch.zeros(5), rtol=1e-5, atol=1e-8)
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def test_gaussian_log_prob_shape_and_standard_normal(dtype):
     assert log_p.shape == (97,) and log_p.dtype == dtype
     # N(0, I): log p = -(D log(2 pi) + ||x||^2) / 2 (float32 round-off on values of order 10).
     want = -0.5 * (D * math.log(2 * math.pi) + x.pow(2).sum(1))
-    assert torch.allclose(log_p, want, atol=1e-4)
+    torch.testing.assert_close(log_p, want, rtol=1e-5, atol=1e-4)
     log_p = gaussian_log_prob(x, torch.randn(D, dtype=dtype), _spd(D, dtype))
     assert torch.isfinite(log_p).all()
 
@@ -131,9 +133,10 @@ def test_gaussian_mle_is_sample_mean_and_divides_by_n():
     x = torch.randn(97, 3, dtype=torch.float64) * 2 + 1
     mean, cov = gaussian_mle(x)
     assert mean.shape == (3,) and cov.shape == (3, 3) and cov.dtype == torch.float64
-    assert torch.allclose(mean, x.mean(0))
-    assert torch.allclose(cov, cov.T)
-    assert torch.allclose(cov, torch.cov(x.T, correction=0)), "the MLE divides by N, not N - 1"
+    torch.testing.assert_close(mean, x.mean(0), rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(cov, cov.T, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(cov, torch.cov(x.T, correction=0), rtol=1e-5, atol=1e-8,
+                               msg=lambda m: f"the MLE divides by N, not N - 1\n{m}")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -148,7 +151,7 @@ def test_gmm_em_shapes_and_monotone(dtype):
     for t in (weights, means, covs, log_likelihoods):
         assert t.dtype == dtype and torch.isfinite(t).all()
     assert abs(weights.sum().item() - 1) < 1e-5
-    assert torch.allclose(covs, covs.transpose(1, 2))
+    torch.testing.assert_close(covs, covs.transpose(1, 2), rtol=1e-5, atol=1e-8)
     # EM never decreases the log-likelihood (1e-4 allows float32 round-off on values of order 3).
     assert (torch.diff(log_likelihoods) >= -1e-4).all(), log_likelihoods
 

@@ -4,4 +4,4 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the week folder: flows.py, diffusion.py
 
-from course.testing import *  # noqa: E402,F401,F403  (seeding, one thread, "not implemented yet" reports)
+from course.testing import *  # noqa: F403  (seeding, one thread, "not implemented yet" reports)

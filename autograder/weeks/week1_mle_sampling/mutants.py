@@ -4,19 +4,12 @@
 edit, `find` occurring exactly once in `solutions/week1_mle_sampling/<file>`), grades it on the
 hidden tests of the functions it changes, and fails when one keeps full marks.
 """
-from autograder.mutants import Mutant
+from autograder.mutants import mutants_of
 
 
-def _d(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
-    return Mutant(id=id, file="density.py", functions=(f"density.{function}",), find=find, replace=replace, why=why)
-
-
-def _s(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="sampling.py", functions=(f"sampling.{function}",), find=find, replace=replace, why=why)
-
-
-def _m(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="metrics.py", functions=(f"metrics.{function}",), find=find, replace=replace, why=why)
+_d = mutants_of("density.py")
+_s = mutants_of("sampling.py")
+_m = mutants_of("metrics.py")
 
 
 VALUE_ERROR_NUM_SAMPLES = ('    if num_samples < 1:\n'

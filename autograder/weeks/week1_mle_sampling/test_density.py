@@ -32,7 +32,7 @@ def _spd(dim: int, dtype=F64) -> torch.Tensor:
 # =============================================================================================
 # categorical_nll, fit_categorical
 # =============================================================================================
-@test(points=0.5, functions=["density.categorical_nll"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["density.categorical_nll"], visibility="visible",
       clauses=["density.categorical_nll.value"])
 def categorical_nll_uniform_is_log_k(sub, ref):
     """categorical_nll: uniform logits give exactly log K, as a () tensor."""
@@ -43,8 +43,7 @@ def categorical_nll_uniform_is_log_k(sub, ref):
                 why="float32 round-off of log_softmax(0) = -log 7")
 
 
-@test(points=1.5, functions=["density.categorical_nll"], timeout=30,
-      clauses=["density.categorical_nll.value"])
+@test(points=1.5, functions=["density.categorical_nll"], clauses=["density.categorical_nll.value"])
 def categorical_nll_oracle(sub, ref):
     """categorical_nll agrees with torch.distributions.Categorical and stays exact for |logits| = 1e4."""
     logits = torch.randn(11, dtype=F64) * 3
@@ -65,8 +64,7 @@ def categorical_nll_oracle(sub, ref):
                 why="float32 relative round-off (6e-8) of terms up to 2e4, summed over 97 entries")
 
 
-@test(points=0.5, functions=["density.categorical_nll"], timeout=30,
-      clauses=["density.categorical_nll.value"])
+@test(points=0.5, functions=["density.categorical_nll"], clauses=["density.categorical_nll.value"])
 def categorical_nll_matches_reference(sub, ref):
     """categorical_nll agrees with the reference in float32 and float64 (batch 97)."""
     for dtype, k, atol in [(torch.float32, 7, 1e-5), (F64, 13, 1e-12)]:
@@ -133,8 +131,7 @@ def fit_categorical_follows_adam(sub, ref):
 # =============================================================================================
 # bits_per_dim, dequantized_bits_per_dim
 # =============================================================================================
-@test(points=0.5, functions=["density.bits_per_dim"], visibility="visible", timeout=30,
-      clauses=["density.bits_per_dim.value"])
+@test(points=0.5, functions=["density.bits_per_dim"], visibility="visible", clauses=["density.bits_per_dim.value"])
 def bits_per_dim_closed_form(sub, ref):
     """bits_per_dim = nll / (D ln 2), elementwise, for tensors and floats."""
     nll = torch.rand(97, dtype=F64) * 3000
@@ -147,8 +144,7 @@ def bits_per_dim_closed_form(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=["density.dequantized_bits_per_dim"], timeout=30,
-      clauses=["density.dequantized_bits_per_dim.value"])
+@test(points=1, functions=["density.dequantized_bits_per_dim"], clauses=["density.dequantized_bits_per_dim.value"])
 def dequantized_bits_per_dim_closed_form(sub, ref):
     """dequantized_bits_per_dim = (−log density + D ln L) / (D ln 2), for L = 256 and L = 16."""
     log_density = torch.randn(97, dtype=F64) * 500
@@ -267,8 +263,7 @@ def dlm_matches_reference(sub, ref):
 # =============================================================================================
 # gaussian_log_prob, gaussian_mle
 # =============================================================================================
-@test(points=1.5, functions=["density.gaussian_log_prob"], timeout=30,
-      clauses=["density.gaussian_log_prob.value"])
+@test(points=1.5, functions=["density.gaussian_log_prob"], clauses=["density.gaussian_log_prob.value"])
 def gaussian_log_prob_oracle(sub, ref):
     """gaussian_log_prob agrees with torch.distributions.MultivariateNormal (float64, D = 1 and 4)."""
     for dim in (4, 1):
@@ -281,8 +276,7 @@ def gaussian_log_prob_oracle(sub, ref):
                     why="float64 round-off through a Cholesky factor of a condition-10 matrix")
 
 
-@test(points=0.5, functions=["density.gaussian_log_prob"], timeout=30,
-      clauses=["density.gaussian_log_prob.value"])
+@test(points=0.5, functions=["density.gaussian_log_prob"], clauses=["density.gaussian_log_prob.value"])
 def gaussian_log_prob_matches_reference(sub, ref):
     """gaussian_log_prob agrees with the reference in float32 (D = 3, batch 97)."""
     mean, cov = torch.randn(3), _spd(3, torch.float32)
@@ -293,8 +287,7 @@ def gaussian_log_prob_matches_reference(sub, ref):
                 what="log N(x; mean, cov) in float32 (nats)", why="float32 round-off of terms up to ~50")
 
 
-@test(points=1, functions=["density.gaussian_mle"], visibility="visible", timeout=30,
-      clauses=["density.gaussian_mle.value"])
+@test(points=1, functions=["density.gaussian_mle"], visibility="visible", clauses=["density.gaussian_mle.value"])
 def gaussian_mle_closed_form(sub, ref):
     """gaussian_mle returns the sample mean and the covariance divided by N (float64 and float32)."""
     for dtype, tol in [(F64, 1e-12), (torch.float32, 1e-5)]:
@@ -402,8 +395,7 @@ def gmm_em_float32_matches_reference(sub, ref):
                     why="float32 round-off over 10 EM iterations on well-separated clusters")
 
 
-@test(points=0.5, functions=["density.gmm_em"], timeout=30,
-      clauses=["density.gmm_em.raises"])
+@test(points=0.5, functions=["density.gmm_em"], clauses=["density.gmm_em.raises"])
 def gmm_em_rejects_zero_iterations(sub, ref):
     """gmm_em raises ValueError when num_iters < 1 (and runs with num_iters = 1)."""
     x = torch.randn(11, 2)
@@ -416,8 +408,7 @@ def gmm_em_rejects_zero_iterations(sub, ref):
 # =============================================================================================
 # kl_gaussian, kl_monte_carlo
 # =============================================================================================
-@test(points=1.5, functions=["density.kl_gaussian"], timeout=30,
-      clauses=["density.kl_gaussian.value"])
+@test(points=1.5, functions=["density.kl_gaussian"], clauses=["density.kl_gaussian.value"])
 def kl_gaussian_oracle(sub, ref):
     """kl_gaussian agrees with torch.distributions.kl_divergence, is 0 for equal Gaussians, and matches 1-D."""
     d = 4
@@ -438,8 +429,7 @@ def kl_gaussian_oracle(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=0.5, functions=["density.kl_gaussian"], timeout=30,
-      clauses=["density.kl_gaussian.value"])
+@test(points=0.5, functions=["density.kl_gaussian"], clauses=["density.kl_gaussian.value"])
 def kl_gaussian_matches_reference(sub, ref):
     """kl_gaussian agrees with the reference in float32 (D = 3)."""
     m0, m1, s0, s1 = torch.randn(3), torch.randn(3), _spd(3, torch.float32), _spd(3, torch.float32)
@@ -449,8 +439,7 @@ def kl_gaussian_matches_reference(sub, ref):
                 why="float32 round-off through Cholesky factors of condition-10 matrices")
 
 
-@test(points=1, functions=["density.kl_monte_carlo"], timeout=30,
-      clauses=["density.kl_monte_carlo.value"])
+@test(points=1, functions=["density.kl_monte_carlo"], clauses=["density.kl_monte_carlo.value"])
 def kl_monte_carlo_estimate(sub, ref):
     """kl_monte_carlo is the sample mean of log p − log q over the given samples (float64 and float32)."""
     m0, m1 = [0.5, -1.0], [-0.5, 0.5]
@@ -519,8 +508,7 @@ def fit_gaussian_reverse_seeks_a_mode(sub, ref):
                    f"mode at {mode:g} (mean {mode:g} ± 0.2, std 0.5 ± 0.08)")
 
 
-@test(points=0.5, functions=["density.fit_gaussian"], timeout=30,
-      clauses=["density.fit_gaussian.raises"])
+@test(points=0.5, functions=["density.fit_gaussian"], clauses=["density.fit_gaussian.raises"])
 def fit_gaussian_rejects_bad_direction(sub, ref):
     """fit_gaussian raises ValueError for a direction other than "forward" and "reverse"."""
     # A valid call must work first: a function that always raises earns nothing here.
@@ -550,7 +538,7 @@ def fit_categorical_dtype_detached_and_defaults(sub, ref):
                       what="fit_categorical(x, 4, num_steps=20)")
 
 
-@test(points=0.5, functions=["density.dequantized_bits_per_dim", "density.gmm_em"], timeout=30,
+@test(points=0.5, functions=["density.dequantized_bits_per_dim", "density.gmm_em"],
       clauses=["density.dequantized_bits_per_dim.num_levels_default", "density.gmm_em.defaults"])
 def density_defaults(sub, ref):
     """dequantized_bits_per_dim uses num_levels = 256, gmm_em num_iters = 100 and reg_covar = 1e-6 by default."""

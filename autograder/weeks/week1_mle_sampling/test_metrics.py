@@ -37,7 +37,7 @@ def _frechet_sqrtm(mu1, s1, mu2, s2) -> float:
 # =============================================================================================
 # frechet_distance
 # =============================================================================================
-@test(points=0.5, functions=["metrics.frechet_distance"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["metrics.frechet_distance"], visibility="visible",
       clauses=["metrics.frechet_distance.value"])
 def frechet_distance_identities(sub, ref):
     """frechet_distance: 0 for identical Gaussians, |μ1 − μ2|² for equal covariances, 1-D closed form."""
@@ -54,8 +54,7 @@ def frechet_distance_identities(sub, ref):
     check.close(got, 1.5**2 + 1.5**2, atol=1e-8, rtol=1e-6, what="1-D Fréchet distance", why="the contract's tolerance")
 
 
-@test(points=2, functions=["metrics.frechet_distance"], timeout=30,
-      clauses=["metrics.frechet_distance.value"])
+@test(points=2, functions=["metrics.frechet_distance"], clauses=["metrics.frechet_distance.value"])
 def frechet_distance_vs_scipy_sqrtm(sub, ref):
     """frechet_distance agrees with the scipy.linalg.sqrtm formula (tensors, arrays, float32 with cancellation)."""
     d = 6
@@ -78,8 +77,7 @@ def frechet_distance_vs_scipy_sqrtm(sub, ref):
                 why="the contract: computed in float64, within 1e-6 relative")
 
 
-@test(points=1, functions=["metrics.frechet_distance"], timeout=30,
-      clauses=["metrics.frechet_distance.singular"])
+@test(points=1, functions=["metrics.frechet_distance"], clauses=["metrics.frechet_distance.singular"])
 def frechet_distance_singular(sub, ref):
     """frechet_distance is finite, ≥ 0 and right on singular (rank-deficient) covariances."""
     d = 8
@@ -127,7 +125,7 @@ def _class_probs(n: int, c: int) -> torch.Tensor:
     return probs / probs.sum(1, keepdim=True)
 
 
-@test(points=0.5, functions=["metrics.inception_score"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["metrics.inception_score"], visibility="visible",
       clauses=["metrics.inception_score.value"])
 def inception_score_closed_forms(sub, ref):
     """inception_score: identical rows give 1; C balanced one-hot classes give C."""
@@ -142,8 +140,7 @@ def inception_score_closed_forms(sub, ref):
                 what="score of balanced one-hot rows (two splits of 21)", why="float64 round-off")
 
 
-@test(points=2, functions=["metrics.inception_score"], timeout=30,
-      clauses=["metrics.inception_score.value"])
+@test(points=2, functions=["metrics.inception_score"], clauses=["metrics.inception_score.value"])
 def inception_score_vs_oracle(sub, ref):
     """inception_score agrees with a NumPy oracle for 1, 4 and 7 uneven splits (float64 and float32)."""
     probs = _class_probs(97, 10)
@@ -188,8 +185,7 @@ def _check_precision_recall(got, real: torch.Tensor, fake: torch.Tensor, k: int,
                    + ("" if high == low else f" to {high:.4f} (points within round-off of a ball's edge)"))
 
 
-@test(points=2, functions=["metrics.precision_recall"], timeout=30,
-      clauses=["metrics.precision_recall.value"])
+@test(points=2, functions=["metrics.precision_recall"], clauses=["metrics.precision_recall.value"])
 def precision_recall_vs_brute_force(sub, ref):
     """precision_recall agrees with brute-force k-NN balls (float64 and float32, k = 3 and 5)."""
     real = torch.randn(97, 3, dtype=F64)
@@ -202,7 +198,7 @@ def precision_recall_vs_brute_force(sub, ref):
             _check_precision_recall(got, real.to(dtype), fake.to(dtype), k, slack, f"{dtype}")
 
 
-@test(points=1, functions=["metrics.precision_recall"], timeout=30,
+@test(points=1, functions=["metrics.precision_recall"],
       clauses=["metrics.precision_recall.duplicates", "metrics.precision_recall.value"])
 def precision_recall_duplicates(sub, ref):
     """precision_recall counts duplicates as other points (radius 0) and a point on a ball's edge as inside."""
@@ -223,7 +219,7 @@ def precision_recall_duplicates(sub, ref):
                 why="exact: distance 0 <= radius 0")
 
 
-@test(points=0.5, functions=["metrics.precision_recall"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["metrics.precision_recall"], visibility="visible",
       clauses=["metrics.precision_recall.value"])
 def precision_recall_identical_sets(sub, ref):
     """precision_recall of a set against itself is (1, 1)."""
@@ -266,8 +262,7 @@ def mmd_rbf_vs_direct_sum(sub, ref):
                 why="float32 round-off of kernel values of order 1, averaged")
 
 
-@test(points=0.5, functions=["metrics.mmd_rbf"], visibility="visible", timeout=30,
-      clauses=["metrics.mmd_rbf.value"])
+@test(points=0.5, functions=["metrics.mmd_rbf"], visibility="visible", clauses=["metrics.mmd_rbf.value"])
 def mmd_rbf_point_masses(sub, ref):
     """mmd_rbf of N copies of a and M copies of b is 2 − 2 exp(−|a − b|² / (2 h²))."""
     a, b, h = torch.tensor([0.5, -1.0], dtype=F64), torch.tensor([1.5, 0.0], dtype=F64), 0.8
@@ -277,8 +272,7 @@ def mmd_rbf_point_masses(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=0.5, functions=["metrics.mmd_rbf"], timeout=30,
-      clauses=["metrics.mmd_rbf.raises_sizes"])
+@test(points=0.5, functions=["metrics.mmd_rbf"], clauses=["metrics.mmd_rbf.raises_sizes"])
 def mmd_rbf_rejects_single_points(sub, ref):
     """mmd_rbf raises ValueError when x or y has fewer than 2 rows (and accepts 2 rows)."""
     check.number(sub.metrics.mmd_rbf(torch.randn(2, 2), torch.randn(2, 2), 1.0), what="mmd_rbf on 2 rows")
@@ -290,7 +284,7 @@ def mmd_rbf_rejects_single_points(sub, ref):
 # Clause tests (issue 18): defaults and the argument checks no test covered. Each names the clauses
 # of CLAUSES.md it checks.
 # =============================================================================================
-@test(points=0.5, functions=["metrics.inception_score", "metrics.precision_recall", "metrics.mmd_rbf"], timeout=30,
+@test(points=0.5, functions=["metrics.inception_score", "metrics.precision_recall", "metrics.mmd_rbf"],
       clauses=["metrics.inception_score.raises", "metrics.precision_recall.raises", "metrics.mmd_rbf.raises_bandwidth"])
 def metrics_reject_bad_arguments(sub, ref):
     """inception_score, precision_recall and mmd_rbf raise ValueError on the arguments their docstrings name.
@@ -311,7 +305,7 @@ def metrics_reject_bad_arguments(sub, ref):
     check.raises(ValueError, sub.metrics.mmd_rbf, real, fake, -1.0)
 
 
-@test(points=0.5, functions=["metrics.inception_score", "metrics.precision_recall"], timeout=30,
+@test(points=0.5, functions=["metrics.inception_score", "metrics.precision_recall"],
       clauses=["metrics.inception_score.num_splits_default", "metrics.precision_recall.k_default"])
 def metrics_defaults(sub, ref):
     """inception_score's num_splits defaults to 1 and precision_recall's k to 3."""

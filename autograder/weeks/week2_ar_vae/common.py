@@ -7,18 +7,18 @@ from autograder import checks as check
 F64 = torch.float64
 
 
-def _bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """The trusted formula: sum over dimensions of x log sigmoid(l) + (1 - x) log sigmoid(-l), in float64."""
     x, logits = x.to(F64), logits.to(F64)
     return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(-1)
 
 
-def _as(model, dtype):
+def as_dtype(model, dtype):
     """The student's model converted to dtype (a dtype cannot travel to the child; the methods can)."""
     return model.double() if dtype == F64 else model.float()
 
 
-def _pooled_chi_square(counts: torch.Tensor, probs: torch.Tensor, p_fail: float, what: str) -> None:
+def pooled_chi_square(counts: torch.Tensor, probs: torch.Tensor, p_fail: float, what: str) -> None:
     """Pearson chi-square over the outcomes, pooling outcomes whose expected count is below 5 into one
     cell (the chi-square approximation needs expected counts >= 5; pooling keeps the test exact in level)."""
     counts, probs = counts.to(F64), probs.to(F64) / probs.to(F64).sum()
@@ -35,13 +35,13 @@ def _pooled_chi_square(counts: torch.Tensor, probs: torch.Tensor, p_fail: float,
     check.chi_square(counts, probs, p_fail=p_fail, what=what)
 
 
-def _codes(x: torch.Tensor) -> torch.Tensor:
-    """(N, d) binary -> (N,) int64 index into _all_binary(d) (first coordinate most significant)."""
+def binary_codes(x: torch.Tensor) -> torch.Tensor:
+    """(N, d) binary -> (N,) int64 index into all_binary(d) (first coordinate most significant)."""
     d = x.shape[1]
     weights = 2 ** torch.arange(d - 1, -1, -1)
     return (x.round().long() * weights).sum(1)
 
 
-def _all_binary(d: int, dtype=F64) -> torch.Tensor:
+def all_binary(d: int, dtype=F64) -> torch.Tensor:
     """(2^d, d): every binary vector, the first coordinate most significant."""
     return check.enumerate_grid(2, d).to(dtype)

@@ -8,19 +8,12 @@ Function names: `made.MADE` is the model itself (`__init__` and `forward`), `mad
 `made.MADE.sample` its other methods; likewise `pixelcnn.PixelCNN` and `vae.VAE` (`__init__`, `encode`,
 `decode`).
 """
-from autograder.mutants import Mutant
+from autograder.mutants import mutants_of
 
 
-def _m(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
-    return Mutant(id=id, file="made.py", functions=(f"made.{function}",), find=find, replace=replace, why=why)
-
-
-def _p(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="pixelcnn.py", functions=(f"pixelcnn.{function}",), find=find, replace=replace, why=why)
-
-
-def _v(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="vae.py", functions=(f"vae.{function}",), find=find, replace=replace, why=why)
+_m = mutants_of("made.py")
+_p = mutants_of("pixelcnn.py")
+_v = mutants_of("vae.py")
 
 
 LOG_SIGMOID_MADE = ("        return (x * torch.log(torch.sigmoid(logits))\n"
@@ -70,7 +63,7 @@ MUTANTS = [
 
     # ---------------------------------------------------------------- made.MADE (__init__, forward)
     _m("made_relu_on_logits", "MADE",
-       "            if l > 0:\n                layers.append(nn.ReLU())\n            layers.append(layer)",
+       "            if i > 0:\n                layers.append(nn.ReLU())\n            layers.append(layer)",
        "            layers.append(layer)\n            layers.append(nn.ReLU())",
        "a ReLU after the output layer too: the logits cannot go below 0, so no pixel is likely off"),
     _m("made_masks_without_ordering", "MADE",
@@ -367,10 +360,7 @@ MUTANTS = [
 # =================================================================================================================
 # transformer.py (added 2026-12-06): its own block, appended to MUTANTS below.
 # =================================================================================================================
-def _t(id, functions, find, replace, why):  # noqa: A002
-    names = (functions,) if isinstance(functions, str) else tuple(functions)
-    return Mutant(id=id, file="transformer.py", functions=tuple(f"transformer.{f}" for f in names), find=find,
-                  replace=replace, why=why)
+_t = mutants_of("transformer.py")
 
 
 _SCORES = "        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)         # (B, H, T, T)"
@@ -563,7 +553,7 @@ MUTANTS += [
        "        masks = made_masks(input_dim, [64, 64], ordering)",
        "hidden_sizes is silently ignored: a fixed architecture"),
     _m("made_no_relu", "MADE",
-       "            if l > 0:\n                layers.append(nn.ReLU())\n",
+       "            if i > 0:\n                layers.append(nn.ReLU())\n",
        "",
        "no ReLU between the layers: the masked MLP is linear"),
     _m("made_default_ordering_reversed", "MADE",

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from autograder import checks as check, training
 from autograder import probes
 from autograder.registry import test
-from autograder.weeks.week2_ar_vae.common import _bernoulli_log_prob, _as, _pooled_chi_square, _codes, _all_binary
+from autograder.weeks.week2_ar_vae.common import (all_binary, as_dtype, bernoulli_log_prob, binary_codes,
+                                                  pooled_chi_square)
 
 F64 = torch.float64
 
@@ -37,7 +38,7 @@ def _raster_mask(mask_type: str, k: int) -> torch.Tensor:
 # =============================================================================================
 # MaskedConv2d
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.MaskedConv2d"], visibility="visible",
       clauses=["pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.__init__.raises"])
 def masked_conv_shape_and_arguments(sub, ref):
     """MaskedConv2d keeps H and W (padding k // 2) and rejects a mask type other than A/B or an even kernel."""
@@ -47,13 +48,13 @@ def masked_conv_shape_and_arguments(sub, ref):
     check.raises(ValueError, sub.pixelcnn.MaskedConv2d, "A", 1, 1, 4)
 
 
-@test(points=2, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+@test(points=2, functions=["pixelcnn.MaskedConv2d"],
       clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.__init__.channels", "pixelcnn.MaskedConv2d.__init__.kernel_size", "pixelcnn.MaskedConv2d.forward.value"])
 def masked_conv_matches_masked_kernel(sub, ref):
     """MaskedConv2d equals F.conv2d with weight * mask for types A and B (kernels 3 and 5, float32 and float64)."""
     for mask_type, k, dtype, atol in (("A", 3, F64, 1e-10), ("B", 3, torch.float32, 1e-4),
                                       ("A", 5, torch.float32, 1e-4), ("B", 5, F64, 1e-10)):
-        conv = _as(sub.pixelcnn.MaskedConv2d(mask_type, 2, 3, k), dtype)
+        conv = as_dtype(sub.pixelcnn.MaskedConv2d(mask_type, 2, 3, k), dtype)
         state = sub.call_fixture("state_dict", conv)
         check.true(isinstance(state, dict) and "weight" in state and "bias" in state,
                    "MaskedConv2d should keep nn.Conv2d's weight and bias")
@@ -67,7 +68,7 @@ def masked_conv_matches_masked_kernel(sub, ref):
                     why="round-off of a sum of at most 50 products")
 
 
-@test(points=1.5, functions=["pixelcnn.MaskedConv2d"], timeout=30,
+@test(points=1.5, functions=["pixelcnn.MaskedConv2d"],
       clauses=["pixelcnn.MaskedConv2d.__init__.mask_type", "pixelcnn.MaskedConv2d.forward.dependencies"])
 def masked_conv_dependencies_by_gradients(sub, ref):
     """Each output of MaskedConv2d depends exactly on the inputs its masked kernel covers (types A and B)."""
@@ -134,12 +135,12 @@ def pixelcnn_is_autoregressive_by_gradients(sub, ref):
                                             "which comes before it and lies inside the first layer's kernel")
 
 
-@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.PixelCNN", "pixelcnn.PixelCNN.log_prob"], visibility="visible",
       clauses=["pixelcnn.PixelCNN.forward.shape", "pixelcnn.PixelCNN.log_prob.shape"])
 def pixelcnn_shapes(sub, ref):
     """PixelCNN maps (B, 1, H, W) to logits of the same shape, and log_prob to (B,), in float32 and float64."""
     for dtype in (torch.float32, F64):
-        model = _as(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
+        model = as_dtype(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
         x = torch.bernoulli(torch.full((7, 1, 5, 4), 0.5, dtype=dtype))
         check.tensor(model(x), shape=(7, 1, 5, 4), dtype=dtype, what=f"PixelCNN(x) ({dtype})")
         check.tensor(model.log_prob(x), shape=(7,), dtype=dtype, what=f"PixelCNN.log_prob(x) ({dtype})")
@@ -151,7 +152,7 @@ def pixelcnn_shapes(sub, ref):
       clauses=["pixelcnn.PixelCNN.log_prob.value"])
 def pixelcnn_log_prob_normalized(sub, ref):
     """PixelCNN.log_prob sums to 1 over all 2^9 binary 3x3 images."""
-    x = _all_binary(9).view(512, 1, 3, 3)
+    x = all_binary(9).view(512, 1, 3, 3)
     for hidden, layers, k in ((8, 3, 3), (8, 2, 5)):
         model = sub.pixelcnn.PixelCNN(hidden, layers, k).double()
         sub.call_fixture("perturb_parameters", model, 0.1)
@@ -161,21 +162,19 @@ def pixelcnn_log_prob_normalized(sub, ref):
                                                       "binary 3x3 images")
 
 
-@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.log_prob.value"])
+@test(points=1.5, functions=["pixelcnn.PixelCNN.log_prob"], clauses=["pixelcnn.PixelCNN.log_prob.value"])
 def pixelcnn_log_prob_matches_logits(sub, ref):
     """PixelCNN.log_prob is the Bernoulli log-likelihood of x under the model's own logits (batch 97)."""
     for dtype, atol in ((torch.float32, 1e-3), (F64, 1e-9)):
-        model = _as(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
+        model = as_dtype(sub.pixelcnn.PixelCNN(8, 3, 3), dtype)
         x = torch.bernoulli(torch.full((97, 1, 4, 5), 0.3, dtype=dtype))
         logits = check.tensor(model(x), shape=(97, 1, 4, 5), dtype=dtype, what="PixelCNN(x)")
         got = check.tensor(model.log_prob(x), shape=(97,), dtype=dtype, what=f"PixelCNN.log_prob(x) ({dtype})")
-        check.close(got, _bernoulli_log_prob(x, logits), atol=atol, what=f"log_prob ({dtype})", unit="nats",
+        check.close(got, bernoulli_log_prob(x, logits), atol=atol, what=f"log_prob ({dtype})", unit="nats",
                     why="round-off of 20 softplus terms of order 1")
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.log_prob.stable"])
+@test(points=1, functions=["pixelcnn.PixelCNN.log_prob"], clauses=["pixelcnn.PixelCNN.log_prob.stable"])
 def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
     """PixelCNN.log_prob stays finite and exact when the logits are huge (no log(sigmoid))."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -185,19 +184,19 @@ def pixelcnn_log_prob_stable_for_huge_logits(sub, ref):
     check.true(float(logits.abs().max()) > 200, "test misconfigured: the logits are not huge")
     got = check.tensor(model.log_prob(x), shape=(97,), dtype=torch.float32,
                        what="PixelCNN.log_prob(x) with huge logits")
-    check.close(got, _bernoulli_log_prob(x, logits), atol=1e-2, rtol=1e-5, what="log_prob with huge logits",
+    check.close(got, bernoulli_log_prob(x, logits), atol=1e-2, rtol=1e-5, what="log_prob with huge logits",
                 unit="nats", why="float32 relative round-off of terms up to 1e5 nats")
 
 
 # =============================================================================================
 # PixelCNN.sample
 # =============================================================================================
-@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["pixelcnn.PixelCNN.sample"], visibility="visible",
       clauses=["pixelcnn.PixelCNN.sample.shape", "pixelcnn.PixelCNN.sample.raises"])
 def pixelcnn_sample_shape_and_values(sub, ref):
     """PixelCNN.sample returns (S, 1, H, W) floats in {0, 1} in the model's dtype, and rejects arguments below 1."""
     for dtype in (torch.float32, F64):
-        model = _as(sub.pixelcnn.PixelCNN(8, 2, 3), dtype)
+        model = as_dtype(sub.pixelcnn.PixelCNN(8, 2, 3), dtype)
         x = check.tensor(model.sample(3, 4, 5), shape=(3, 1, 4, 5), dtype=dtype,
                          what=f"PixelCNN.sample(3, 4, 5) ({dtype})")
         check.true(bool(((x == 0) | (x == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
@@ -205,8 +204,7 @@ def pixelcnn_sample_shape_and_values(sub, ref):
         check.raises(ValueError, model.sample, *args)
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN.sample"], timeout=30,
-      clauses=["pixelcnn.PixelCNN.sample.one_pass"])
+@test(points=1, functions=["pixelcnn.PixelCNN.sample"], clauses=["pixelcnn.PixelCNN.sample.one_pass"])
 def pixelcnn_sample_one_pass_per_pixel(sub, ref):
     """PixelCNN.sample runs the network once per pixel, on the whole batch at once (H W passes)."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
@@ -224,7 +222,7 @@ def _dependent_probs() -> torch.Tensor:
     """(16,) a strongly dependent target on 2x2 images (raster order): four images carry 90%."""
     probs = torch.full((16,), 0.1 / 12, dtype=F64)
     for pattern, p in DEPENDENT4.items():
-        probs[_codes(torch.tensor([pattern]))] = p
+        probs[binary_codes(torch.tensor([pattern]))] = p
     return probs
 
 
@@ -234,9 +232,9 @@ def _dependent_probs() -> torch.Tensor:
 def pixelcnn_sample_chi_square(sub, ref):
     """PixelCNN.sample draws from the model's own distribution (chi-square over all 16 binary 2x2 images)."""
     model = sub.pixelcnn.PixelCNN(16, 2, 3)  # float32: convolutions in float64 are ~10x slower on CPU
-    data = _all_binary(4, torch.float32)[torch.multinomial(_dependent_probs(), 4000, replacement=True)]
+    data = all_binary(4, torch.float32)[torch.multinomial(_dependent_probs(), 4000, replacement=True)]
     sub.call_fixture("train_likelihood", model, data.view(4000, 1, 2, 2), num_steps=150, batch_size=128, lr=3e-2)
-    images = _all_binary(4, torch.float32).view(16, 1, 2, 2)
+    images = all_binary(4, torch.float32).view(16, 1, 2, 2)
     log_p = check.tensor(model.log_prob(images), shape=(16,), dtype=torch.float32, what="log_prob of all 16 images")
     # float32 round-off of a logsumexp over 16 terms is ~1e-7.
     check.normalized(log_p, dim=0, atol=1e-5, what="the fitted model's log_prob over all 16 images")
@@ -244,13 +242,13 @@ def pixelcnn_sample_chi_square(sub, ref):
     x = check.tensor(model.sample(n, 2, 2), shape=(n, 1, 2, 2), dtype=torch.float32,
                      what=f"PixelCNN.sample({n}, 2, 2)")
     check.true(bool(((x == 0) | (x == 1)).all()), "PixelCNN.sample returned values other than 0 and 1")
-    counts = torch.bincount(_codes(x.view(n, 4)), minlength=16)
+    counts = torch.bincount(binary_codes(x.view(n, 4)), minlength=16)
     probs = log_p.to(F64).exp()
     check.show_bars(counts, probs, f"{n} samples of a PixelCNN on 2x2 images, over its own probabilities")
     # Pearson chi-square against the model's exact probabilities (15 degrees of freedom at most). The fit
     # makes the pixels strongly dependent, so sampling all pixels from one pass, in column order, or
     # without writing each drawn pixel back is off by thousands of counts.
-    _pooled_chi_square(counts, probs, p_fail=1e-6, what=f"the frequencies of {n} samples of the fitted PixelCNN")
+    pooled_chi_square(counts, probs, p_fail=1e-6, what=f"the frequencies of {n} samples of the fitted PixelCNN")
 
 
 # =============================================================================================
@@ -269,10 +267,10 @@ def bars_and_stripes_score(samples: torch.Tensor, size: int = 4) -> tuple[float,
     empirical distribution and the exact target over its 2^(size+1) - 2 images)."""
     x = samples.reshape(-1, size, size).round()
     valid = (x == x[:, :, :1]).all(-1).all(-1) | (x == x[:, :1, :]).all(-1).all(-1)
-    codes = _codes(x[valid].reshape(-1, size * size))
-    bits = _all_binary(size, torch.float32)
+    codes = binary_codes(x[valid].reshape(-1, size * size))
+    bits = all_binary(size, torch.float32)
     support = torch.cat([bits[:, :, None].expand(-1, size, size), bits[:, None, :].expand(-1, size, size)])
-    target = torch.bincount(_codes(support.reshape(-1, size * size)), minlength=2 ** (size * size)).to(F64)
+    target = torch.bincount(binary_codes(support.reshape(-1, size * size)), minlength=2 ** (size * size)).to(F64)
     target /= target.sum()  # the blank and the full image appear twice (bars and stripes): probability 2^-size
     empirical = torch.bincount(codes, minlength=2 ** (size * size)).to(F64) / max(1, int(valid.sum()))
     return float(valid.double().mean()), float(0.5 * (empirical - target).abs().sum())
@@ -327,7 +325,7 @@ def pixelcnn_learns_bars_and_stripes(sub, ref):
                                       f"30 images, expected at most {PIXELCNN_MAX_TV} {note}")
     sub.call_fixture("perturb_parameters", model, PIXELCNN_NOISE)
     moved = check.tensor(model.sample(2000, 4, 4), shape=(2000, 1, 4, 4), what="PixelCNN.sample after parameter noise")
-    shift = training.empirical_tv(_codes(samples.reshape(2000, 16)), _codes(moved.reshape(2000, 16)))  # (2000, 16)
+    shift = training.empirical_tv(binary_codes(samples.reshape(2000, 16)), binary_codes(moved.reshape(2000, 16)))  # (2000, 16)
     training.record(tv_perturbed=shift, valid_perturbed=bars_and_stripes_score(moved)[0])
     check.true(shift >= PIXELCNN_MIN_SHIFT,
                f"adding N(0, {PIXELCNN_NOISE}²) noise to every parameter moved PixelCNN.sample's output distribution "
@@ -347,18 +345,18 @@ def _masked_convs(sub, model, what: str) -> list[dict]:
 
 def _check_stack(convs: list[dict], hidden: int, layers: int, k: int, what: str) -> None:
     check.true(len(convs) == layers, f"{what} has {len(convs)} masked convolutions, expected num_layers = {layers}")
-    for l, conv in enumerate(convs):
+    for i, conv in enumerate(convs):
         shape = tuple(conv["shape"])
-        want = (hidden, 1 if l == 0 else hidden, k, k)
-        check.true(shape == want, f"masked convolution {l} of {what} has a weight of shape {shape}, expected {want} "
+        want = (hidden, 1 if i == 0 else hidden, k, k)
+        check.true(shape == want, f"masked convolution {i} of {what} has a weight of shape {shape}, expected {want} "
                                   "(hidden_channels channels, kernel_size x kernel_size)")
-        mask = check.tensor(conv["mask"], shape=(k, k), what=f"the mask of masked convolution {l}")
-        kind = "A" if l == 0 else "B"
+        mask = check.tensor(conv["mask"], shape=(k, k), what=f"the mask of masked convolution {i}")
+        kind = "A" if i == 0 else "B"
         check.true(bool((mask == _raster_mask(kind, k).to(mask.dtype)).all()),
-                   f"masked convolution {l} of {what} should be of type {kind}")
+                   f"masked convolution {i} of {what} should be of type {kind}")
 
 
-@test(points=1, functions=["pixelcnn.PixelCNN"], timeout=30,
+@test(points=1, functions=["pixelcnn.PixelCNN"],
       clauses=["pixelcnn.PixelCNN.__init__.hidden_channels", "pixelcnn.PixelCNN.__init__.num_layers",
                "pixelcnn.PixelCNN.__init__.kernel_size"])
 def pixelcnn_constructor_arguments(sub, ref):
@@ -368,7 +366,7 @@ def pixelcnn_constructor_arguments(sub, ref):
         _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(hidden, layers, k), what), hidden, layers, k, what)
 
 
-@test(points=0.5, functions=["pixelcnn.PixelCNN"], timeout=30, clauses=["pixelcnn.PixelCNN.__init__.defaults"])
+@test(points=0.5, functions=["pixelcnn.PixelCNN"], clauses=["pixelcnn.PixelCNN.__init__.defaults"])
 def pixelcnn_default_arguments(sub, ref):
     """PixelCNN() has the defaults hidden_channels = 64, num_layers = 7, kernel_size = 7."""
     _check_stack(_masked_convs(sub, sub.pixelcnn.PixelCNN(), "PixelCNN()"), 64, 7, 7, "PixelCNN()")
@@ -380,7 +378,7 @@ def pixelcnn_sample_twice(sub, ref):
     """Two calls of PixelCNN.sample give different, independent draws from torch's global generator."""
     model = sub.pixelcnn.PixelCNN(8, 2, 3)
     sub.call_fixture("perturb_parameters", model, 0.3)
-    images = _all_binary(4, torch.float32).view(16, 1, 2, 2)
+    images = all_binary(4, torch.float32).view(16, 1, 2, 2)
     probs = check.tensor(model.log_prob(images), shape=(16,), what="log_prob of all 16 images").to(F64).exp()
     # As for MADE: with max p(x) <= 0.99 (checked), two honest batches of 2000 coincide with probability < 2e-9.
     check.true(float(probs.max()) <= 0.99, "test misconfigured: the model is nearly deterministic")

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from autograder import checks as check
 from autograder import probes
 from autograder.registry import test
-from autograder.weeks.week2_ar_vae.common import _as, _pooled_chi_square
+from autograder.weeks.week2_ar_vae.common import as_dtype, pooled_chi_square
 
 F64 = torch.float64
 ATTN, BLOCK, MODEL = "transformer.CausalSelfAttention", "transformer.Block", "transformer.CharTransformer"
@@ -126,13 +126,13 @@ def _chi_square_tokens(tokens: torch.Tensor, probs: torch.Tensor, p_fail: float,
         k = int(torch.nonzero(~support & (counts > 0))[0])
         raise check.CheckFailed(f"{what}: token {k} was drawn {int(counts[k])} times but its probability is 0 "
                                 "(it should have been filtered out)")
-    _pooled_chi_square(counts[support], probs[support], p_fail=p_fail, what=what)
+    pooled_chi_square(counts[support], probs[support], p_fail=p_fail, what=what)
 
 
 # =============================================================================================
 # CausalSelfAttention
 # =============================================================================================
-@test(points=0.5, functions=[ATTN], visibility="visible", timeout=30,
+@test(points=0.5, functions=[ATTN], visibility="visible",
       clauses=["transformer.CausalSelfAttention.__init__.embed_dim", "transformer.CausalSelfAttention.__init__.submodules", "transformer.CausalSelfAttention.__init__.mask_buffer", "transformer.CausalSelfAttention.__init__.raises", "transformer.CausalSelfAttention.forward.shape"])
 def attention_shapes_and_parameters(sub, ref):
     """CausalSelfAttention holds exactly qkv (C -> 3C) and proj (C -> C), maps (B, T, C) to (B, T, C) for any T."""
@@ -141,7 +141,7 @@ def attention_shapes_and_parameters(sub, ref):
     state = _state(t, attn, "CausalSelfAttention(12, 3)")
     _load_reference(ref.transformer.CausalSelfAttention(12, 3), state, "CausalSelfAttention(12, 3)")
     for dtype in (torch.float32, F64):
-        attn = _as(attn, dtype)
+        attn = as_dtype(attn, dtype)
         for T in (1, 5):
             check.tensor(attn(torch.randn(7, T, 12, dtype=dtype)), shape=(7, T, 12), dtype=dtype,
                          what=f"CausalSelfAttention(12, 3) on (7, {T}, 12) ({dtype})")
@@ -158,7 +158,7 @@ def attention_matches_sdpa(sub, ref):
         attn = t.transformer.CausalSelfAttention(C, H)
         t.call_fixture("perturb_parameters", attn, 0.3)  # generic weights: biases are not zero
         for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
-            attn = _as(attn, dtype)
+            attn = as_dtype(attn, dtype)
             state = _state(t, attn, f"CausalSelfAttention({C}, {H})")
             check.true({"qkv.weight", "qkv.bias", "proj.weight", "proj.bias"} <= set(state),
                        "CausalSelfAttention's state dict should hold qkv.weight, qkv.bias, proj.weight, proj.bias")
@@ -182,8 +182,7 @@ def attention_is_causal_by_gradients(sub, ref):
     _check_causal_pattern(_position_dependence(jac, T, C), "CausalSelfAttention(8, 2)")
 
 
-@test(points=1, functions=[ATTN], timeout=30,
-      clauses=["transformer.CausalSelfAttention.forward.causal"])
+@test(points=1, functions=[ATTN], clauses=["transformer.CausalSelfAttention.forward.causal"])
 def attention_masks_before_the_softmax(sub, ref):
     """A future key with a huge score changes nothing before it: the mask acts before the softmax over keys."""
     t = _t(sub)
@@ -209,7 +208,7 @@ def block_matches_reference(sub, ref):
     block = t.transformer.Block(16, 4)
     t.call_fixture("perturb_parameters", block, 0.2)  # LayerNorm weights and biases away from 1 and 0
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-10)):
-        block = _as(block, dtype)
+        block = as_dtype(block, dtype)
         state = _state(t, block, "Block(16, 4)")
         reference = _load_reference(ref.transformer.Block(16, 4), state, "Block(16, 4)")
         x = torch.randn(97, 5, 16, dtype=dtype)
@@ -235,7 +234,7 @@ def block_is_causal_by_gradients(sub, ref):
 # =============================================================================================
 # CharTransformer: architecture, forward
 # =============================================================================================
-@test(points=0.5, functions=[MODEL], visibility="visible", timeout=30,
+@test(points=0.5, functions=[MODEL], visibility="visible",
       clauses=["transformer.CharTransformer.__init__.vocab_size", "transformer.CharTransformer.__init__.context_length", "transformer.CharTransformer.__init__.embed_dim", "transformer.CharTransformer.__init__.submodules", "transformer.CausalSelfAttention.__init__.mask_buffer"])
 def model_state_dict_matches_contract(sub, ref):
     """CharTransformer's state dict has the contract's keys and shapes, and head is not tied to tok_emb."""
@@ -256,7 +255,7 @@ def model_matches_reference(sub, ref):
     model = t.transformer.CharTransformer(V, ctx, embed_dim=16, num_heads=4, num_layers=2)
     t.call_fixture("perturb_parameters", model, 0.2)
     for dtype, atol in ((torch.float32, 1e-4), (F64, 1e-9)):
-        model = _as(model, dtype)
+        model = as_dtype(model, dtype)
         reference = _load_reference(ref.transformer.CharTransformer(V, ctx, 16, 4, 2),
                                     _state(t, model, "CharTransformer"), "CharTransformer(11, 7, 16, 4, 2)")
         for T in (1, 4, ctx):
@@ -296,12 +295,16 @@ def model_is_causal_in_tokens(sub, ref):
                                  "(the model ignores its input tokens?)")
 
 
-@test(points=0.5, functions=[MODEL], timeout=30,
+@test(points=0.5, functions=[MODEL],
       clauses=["transformer.CharTransformer.forward.raises", "transformer.CharTransformer.__init__.context_length", "transformer.CharTransformer.__init__.raises"])
 def model_rejects_bad_arguments(sub, ref):
-    """CharTransformer rejects inputs longer than context_length or empty, and num_layers < 1."""
+    """CharTransformer rejects inputs longer than context_length or empty, and num_layers < 1.
+
+    The model must first return its logits on an input of context_length tokens, so a class that always raises
+    earns nothing."""
     t = _t(sub)
     model = t.transformer.CharTransformer(11, 6, embed_dim=8, num_heads=2, num_layers=1)
+    check.tensor(model(torch.randint(0, 11, (2, 6))), shape=(2, 6, 11), what="CharTransformer(11, 6, ...) on (2, 6)")
     check.raises(ValueError, model, torch.randint(0, 11, (2, 7)))
     check.raises(ValueError, model, torch.zeros(2, 0, dtype=torch.int64))
     check.raises(ValueError, t.transformer.CharTransformer, 11, 6, 8, 2, 0)
@@ -325,7 +328,7 @@ def loss_matches_cross_entropy(sub, ref):
     model = t.transformer.CharTransformer(V, ctx, embed_dim=16, num_heads=2, num_layers=1)
     t.call_fixture("perturb_parameters", model, 0.3)  # logits far from uniform: the value matters
     for dtype, atol in ((torch.float32, 1e-5), (F64, 1e-10)):
-        model = _as(model, dtype)
+        model = as_dtype(model, dtype)
         for B, T in ((97, ctx), (5, 1), (3, 4)):
             idx = torch.randint(0, V, (B, T + 1))
             logits = check.tensor(model(idx[:, :-1]), shape=(B, T, V), dtype=dtype, what="the logits of idx[:, :-1]")
@@ -334,7 +337,7 @@ def loss_matches_cross_entropy(sub, ref):
                         what=f"the loss (B = {B}, T = {T}, {dtype})", why="round-off of a mean of log-softmaxes")
 
 
-@test(points=1, functions=[LOSS], timeout=30,
+@test(points=1, functions=[LOSS],
       clauses=["transformer.CharTransformer.loss.value", "transformer.CharTransformer.loss.raises"])
 def loss_of_uniform_model_and_bad_lengths(sub, ref):
     """A model with every parameter zero predicts uniformly: its loss is log V nats; bad lengths raise ValueError."""
@@ -354,7 +357,7 @@ def loss_of_uniform_model_and_bad_lengths(sub, ref):
 # =============================================================================================
 # CharTransformer.generate
 # =============================================================================================
-@test(points=0.5, functions=[GENERATE], visibility="visible", timeout=30,
+@test(points=0.5, functions=[GENERATE], visibility="visible",
       clauses=["transformer.CharTransformer.generate.shape", "transformer.CharTransformer.generate.dtype", "transformer.CharTransformer.generate.crop"])
 def generate_shapes_and_prompt(sub, ref):
     """generate returns (B, T0 + N) int64 tokens that start with the prompt, for prompts shorter and longer than the context."""
@@ -368,13 +371,17 @@ def generate_shapes_and_prompt(sub, ref):
         check.true(bool(((out >= 0) & (out < 11)).all()), "generate returned tokens outside 0..V-1")
 
 
-@test(points=0.5, functions=[GENERATE], timeout=30,
-      clauses=["transformer.CharTransformer.generate.raises"])
+@test(points=0.5, functions=[GENERATE], clauses=["transformer.CharTransformer.generate.raises"])
 def generate_rejects_bad_arguments(sub, ref):
-    """generate raises ValueError for an empty prompt, N < 0, temperature <= 0, top_k < 1, top_p outside (0, 1]."""
+    """generate raises ValueError for an empty prompt, N < 0, temperature <= 0, top_k < 1, top_p outside (0, 1].
+
+    generate must first return the prompt and its new tokens on valid arguments, so a method that always raises
+    earns nothing."""
     t = _t(sub)
     model = t.transformer.CharTransformer(11, 5, embed_dim=8, num_heads=2, num_layers=1)
     prompt = torch.randint(0, 11, (2, 3))
+    check.tensor(model.generate(prompt, 2, temperature=0.5, top_k=3, top_p=0.9), shape=(2, 5),
+                 what="generate(prompt (2, 3), 2, temperature=0.5, top_k=3, top_p=0.9)")
     check.raises(ValueError, model.generate, torch.zeros(2, 0, dtype=torch.int64), 2)
     check.raises(ValueError, model.generate, prompt, -1)
     for kwargs in (dict(temperature=0.0), dict(temperature=-1.0), dict(top_k=0), dict(top_p=0.0), dict(top_p=1.5)):
@@ -491,9 +498,9 @@ def generate_follows_the_chain_rule(sub, ref):
     check.true(torch.equal(out[:, :ctx + 3], prompt.expand(n, -1)), "generate's output does not start with the prompt")
     pairs = out[:, -2] * V + out[:, -1]
     # n independent rows; Pearson chi-square over the 25 pairs, cells of expected count < 5 pooled
-    # (common._pooled_chi_square), false-failure probability 1e-6. A sampler that reads the first position's logits,
+    # (common.pooled_chi_square), false-failure probability 1e-6. A sampler that reads the first position's logits,
     # does not append its draws, or crops the wrong end of the prompt draws from another law.
-    _pooled_chi_square(torch.bincount(pairs, minlength=V * V), joint, p_fail=1e-6,
+    pooled_chi_square(torch.bincount(pairs, minlength=V * V), joint, p_fail=1e-6,
                        what=f"the pairs of new tokens after a prompt of {ctx + 3} tokens (context {ctx})")
 
 
@@ -577,10 +584,14 @@ def learns_a_synthetic_language(sub, ref):
 # Clause tests (issue 18): constructor arguments and defaults, errors, mode independence, and the sampler's
 # defaults, passes and randomness, each a clause of CLAUSES.md that no test above checks.
 # =============================================================================================
-@test(points=0.5, functions=[ATTN], timeout=30, clauses=[f"{ATTN}.__init__.raises"])
+@test(points=0.5, functions=[ATTN], clauses=[f"{ATTN}.__init__.raises"])
 def attention_rejects_bad_num_heads(sub, ref):
-    """CausalSelfAttention raises ValueError for num_heads < 1 (0, and -2, which divides 8) and a non-divisor."""
+    """CausalSelfAttention raises ValueError for num_heads < 1 (0, and -2, which divides 8) and a non-divisor.
+
+    CausalSelfAttention(8, 2) must first map (B, T, 8) to (B, T, 8), so a class that always raises earns nothing."""
     t = _t(sub)
+    check.tensor(t.transformer.CausalSelfAttention(8, 2)(torch.randn(3, 4, 8)), shape=(3, 4, 8),
+                 what="CausalSelfAttention(8, 2) on (3, 4, 8)")
     for C, H in ((8, 0), (8, -2), (10, 4)):
         check.raises(ValueError, t.transformer.CausalSelfAttention, C, H)
 
@@ -600,7 +611,7 @@ def _matches_reference_model(t, ref, model, args: tuple, what: str) -> None:
                 why="float64 round-off through at most three blocks of width <= 64")
 
 
-@test(points=0.5, functions=[BLOCK, ATTN], timeout=30, clauses=[f"{BLOCK}.__init__.arguments"])
+@test(points=0.5, functions=[BLOCK, ATTN], clauses=[f"{BLOCK}.__init__.arguments"])
 def block_constructor_arguments(sub, ref):
     """Block(C, H) passes H on to its attention: it equals the reference Block(C, H) for H = 3, 1 and 8."""
     t = _t(sub)
@@ -630,7 +641,7 @@ def model_constructor_arguments(sub, ref):
         _matches_reference_model(t, ref, model, args, f"CharTransformer{args}")
 
 
-@test(points=0.5, functions=[MODEL, BLOCK, ATTN], timeout=30, clauses=[f"{MODEL}.__init__.defaults"])
+@test(points=0.5, functions=[MODEL, BLOCK, ATTN], clauses=[f"{MODEL}.__init__.defaults"])
 def model_default_arguments(sub, ref):
     """CharTransformer(V, T_max) has the defaults embed_dim = 64, num_heads = 4, num_layers = 2."""
     t = _t(sub)
@@ -638,18 +649,22 @@ def model_default_arguments(sub, ref):
     _matches_reference_model(t, ref, t.transformer.CharTransformer(6, 5), (6, 5, 64, 4, 2), "CharTransformer(6, 5)")
 
 
-@test(points=0.5, functions=[MODEL], timeout=30, clauses=[f"{MODEL}.__init__.raises"])
+@test(points=0.5, functions=[MODEL], clauses=[f"{MODEL}.__init__.raises"])
 def model_rejects_bad_constructor_arguments(sub, ref):
-    """CharTransformer raises ValueError for vocab_size < 1, context_length < 1, and heads that do not divide C."""
+    """CharTransformer raises ValueError for vocab_size < 1, context_length < 1, and heads that do not divide C.
+
+    CharTransformer(11, 6, 8, 2, 1) must first return its logits, so a class that always raises earns nothing."""
     t = _t(sub)
     make = t.transformer.CharTransformer
+    check.tensor(make(11, 6, 8, 2, 1)(torch.randint(0, 11, (2, 6))), shape=(2, 6, 11),
+                 what="CharTransformer(11, 6, 8, 2, 1) on (2, 6)")
     check.raises(ValueError, make, 0, 6, 8, 2, 1)
     check.raises(ValueError, make, 11, 0, 8, 2, 1)
     check.raises(ValueError, make, 11, 6, 10, 3, 1)
     check.raises(ValueError, make, 11, 6, 8, 0, 1)
 
 
-@test(points=0.5, functions=[MODEL, LOSS], timeout=30, clauses=["transformer.module.no_dropout"])
+@test(points=0.5, functions=[MODEL, LOSS], clauses=["transformer.module.no_dropout"])
 def model_same_in_train_and_eval(sub, ref):
     """No dropout: the logits and the loss are the same in train and eval mode, and at every call."""
     t = _t(sub)
@@ -681,7 +696,7 @@ def _generic_model(t, V: int, ctx: int = 4):
     return model
 
 
-@test(points=0.5, functions=[GENERATE], timeout=30, clauses=[f"{GENERATE}.defaults"])
+@test(points=0.5, functions=[GENERATE], clauses=[f"{GENERATE}.defaults"])
 def generate_default_arguments(sub, ref):
     """generate without temperature, top_k or top_p equals temperature=1.0, top_k=None, top_p=None (same seed)."""
     t = _t(sub)
@@ -692,7 +707,7 @@ def generate_default_arguments(sub, ref):
         probes.default_is(t, model, "generate", [prompt, 3], name, value, what="generate(prompt (200, 2), 3)")
 
 
-@test(points=0.5, functions=[GENERATE], timeout=30, clauses=[f"{GENERATE}.one_pass"])
+@test(points=0.5, functions=[GENERATE], clauses=[f"{GENERATE}.one_pass"])
 def generate_one_pass_per_token(sub, ref):
     """generate runs the network once per new token, on the whole batch at once (N passes for N tokens)."""
     t = _t(sub)

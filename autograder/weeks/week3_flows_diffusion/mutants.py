@@ -4,16 +4,11 @@
 edit, `find` occurring exactly once in `solutions/week3_flows_diffusion/<file>`), grades it on the
 hidden tests of the functions it changes, and fails when one keeps full marks.
 """
-from autograder.mutants import Mutant
+from autograder.mutants import mutants_of
 
 
-def _f(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
-    return Mutant(id=id, file="flows.py", functions=(f"flows.{function}",), find=find, replace=replace, why=why)
-
-
-def _d(id, function, find, replace, why):  # noqa: A002
-    return Mutant(id=id, file="diffusion.py", functions=(f"diffusion.{function}",), find=find, replace=replace,
-                  why=why)
+_f = mutants_of("flows.py")
+_d = mutants_of("diffusion.py")
 
 
 MUTANTS = [
@@ -219,7 +214,7 @@ MUTANTS = [
     _d("p_sample_loop_float64", "p_sample_loop",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
        "    x = torch.randn(tuple(shape), dtype=torch.float64)  # line 1",
-       "samples in float64 instead of the default dtype"),
+       "samples in float64 instead of the default dtype", scope="p_sample_loop"),
 
     # ---------------------------------------------------------------- DDIM
     _d("ddim_reuses_current_alpha_bar", "ddim_sample",
@@ -349,7 +344,7 @@ MUTANTS += [
     _d("p_sample_loop_reseeds", "p_sample_loop",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
        "    torch.manual_seed(0)\n    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())  # line 1",
-       "reseeds the global generator: every call returns the same samples"),
+       "reseeds the global generator: every call returns the same samples", scope="p_sample_loop"),
     _d("ddim_reseeds", "ddim_sample",
        "    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())\n    for i, t in enumerate(timesteps):",
        "    torch.manual_seed(0)\n    x = torch.randn(tuple(shape), dtype=torch.get_default_dtype())\n"
@@ -359,4 +354,165 @@ MUTANTS += [
        "        x = x + dt * velocity_model(x, t)\n    return x",
        "        x = x + dt * velocity_model(x, t)\n    torch.manual_seed(0)\n    return x",
        "reseeds the global generator after sampling: what follows no longer depends on the caller's seed"),
+]
+
+
+# =============================================================================================
+# score.py (issue 13, week-3 half): mistakes in the noise levels, the DSM loss, NCSN's annealed
+# Langevin (Algorithm 1) and the ε-to-score link.
+# =============================================================================================
+_s = mutants_of("score.py")
+
+
+MUTANTS += [
+    # ---------------------------------------------------------------- score.geometric_sigmas
+    _s("sigmas_ascending", "geometric_sigmas",
+       "torch.linspace(math.log(sigma_max), math.log(sigma_min), num_levels, dtype=F64)",
+       "torch.linspace(math.log(sigma_min), math.log(sigma_max), num_levels, dtype=F64)",
+       "the levels run from sigma_min up to sigma_max"),
+    _s("sigmas_linear_spacing", "geometric_sigmas",
+       "    log_sigmas = torch.linspace(math.log(sigma_max), math.log(sigma_min), num_levels, dtype=F64)  # (L,)\n"
+       "    return log_sigmas.exp()",
+       "    return torch.linspace(sigma_max, sigma_min, num_levels, dtype=F64)",
+       "evenly spaced in σ instead of in log σ"),
+    _s("sigmas_float32", "geometric_sigmas",
+       "    return log_sigmas.exp()", "    return log_sigmas.exp().float()",
+       "returns float32 levels"),
+    _s("sigmas_accept_min_above_max", "geometric_sigmas",
+       "    if sigma_min > sigma_max:\n        raise ValueError(", "    if False:\n        raise ValueError(",
+       "no ValueError when sigma_min > sigma_max (an ascending sequence comes back)"),
+    _s("sigmas_one_level_returns_min", "geometric_sigmas",
+       "        if sigma_min != sigma_max:\n            raise ValueError(f\"num_levels = 1 needs sigma_min == sigma_max, got {sigma_min} and {sigma_max}\")\n"
+       "        return torch.tensor([float(sigma_max)], dtype=F64)",
+       "        return torch.tensor([float(sigma_min)], dtype=F64)",
+       "one level silently returns sigma_min whatever sigma_max is"),
+    _s("sigmas_accept_non_positive", "geometric_sigmas",
+       "    if not (sigma_max > 0 and sigma_min > 0):", "    if False:",
+       "no check that the sigmas are positive (math.log still raises for L > 1, but one level of -0.5 comes back)"),
+
+    # ---------------------------------------------------------------- score.dsm_loss
+    _s("dsm_one_level_per_batch", "dsm_loss",
+       "    sigma = levels[torch.randint(0, levels.numel(), (x.shape[0],), device=x.device)]  # (B,)",
+       "    sigma = levels[torch.randint(0, levels.numel(), (1,), device=x.device)].expand(x.shape[0])  # (B,)",
+       "draws one level for the whole batch"),
+    _s("dsm_levels_skip_last", "dsm_loss",
+       "levels[torch.randint(0, levels.numel(), (x.shape[0],), device=x.device)]",
+       "levels[torch.randint(0, levels.numel() - 1, (x.shape[0],), device=x.device)]",
+       "randint's upper bound taken as inclusive: the smallest level is never drawn"),
+    _s("dsm_mean_over_dims", "dsm_loss",
+       "    return 0.5 * residual.pow(2).reshape(x.shape[0], -1).sum(dim=1).mean()",
+       "    return 0.5 * residual.pow(2).mean()",
+       "a mean over every element instead of a sum over the data dimensions"),
+    _s("dsm_no_half", "dsm_loss",
+       "    return 0.5 * residual.pow(2).reshape(x.shape[0], -1).sum(dim=1).mean()",
+       "    return residual.pow(2).reshape(x.shape[0], -1).sum(dim=1).mean()",
+       "drops the ½"),
+    _s("dsm_unit_weighting", "dsm_loss",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma) + noise  # σ s(x̃, σ) + ε",
+       "    residual = score_model(x_tilde, sigma) + noise / _per_example(sigma, x)  # s + ε/σ",
+       "λ(σ) = 1: regresses s onto −ε/σ without the σ² weighting"),
+    _s("dsm_target_sign", "dsm_loss",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma) + noise  # σ s(x̃, σ) + ε",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma) - noise  # σ s(x̃, σ) + ε",
+       "the target has the wrong sign (the score points away from the data)"),
+    _s("dsm_variance_as_std", "dsm_loss",
+       "    x_tilde = x + _per_example(sigma, x) * noise                          # x̃ = x + σ ε",
+       "    x_tilde = x + _per_example(sigma, x) ** 2 * noise                     # x̃ = x + σ ε",
+       "noise of standard deviation σ² instead of σ"),
+    _s("dsm_sigma_column", "dsm_loss",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma) + noise  # σ s(x̃, σ) + ε",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, _per_example(sigma, x)) + noise  # σ s(x̃, σ) + ε",
+       "passes sigma to the model as (B, 1, ..., 1) instead of (B,)"),
+    _s("dsm_sigmas_float64", "dsm_loss",
+       "    levels = sigmas.to(device=x.device, dtype=x.dtype)                     # (L,)",
+       "    levels = sigmas.to(device=x.device)                                    # (L,)",
+       "the levels keep their own dtype: float32 data meet float64 sigmas"),
+    _s("dsm_detached", "dsm_loss",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma) + noise  # σ s(x̃, σ) + ε",
+       "    residual = _per_example(sigma, x) * score_model(x_tilde, sigma).detach() + noise  # σ s(x̃, σ) + ε",
+       "detaches the model's output: no gradient reaches the parameters"),
+    _s("dsm_reseeds", "dsm_loss",
+       "    levels = sigmas.to(device=x.device, dtype=x.dtype)                     # (L,)",
+       "    torch.manual_seed(0)\n    levels = sigmas.to(device=x.device, dtype=x.dtype)                     # (L,)",
+       "reseeds the global generator: every call draws the same levels and noise"),
+
+    # ---------------------------------------------------------------- score.annealed_langevin
+    _s("langevin_alpha_not_squared", "annealed_langevin",
+       "        alpha = eps * sigma_i**2 / sigma_last**2                           # line 3",
+       "        alpha = eps * sigma_i / sigma_last                                 # line 3",
+       "α_i = eps σ_i/σ_L instead of eps σ_i²/σ_L²"),
+    _s("langevin_alpha_relative_to_first", "annealed_langevin",
+       "    sigma_last = levels[-1]", "    sigma_last = levels[0]",
+       "normalizes the step by σ_1 instead of σ_L"),
+    _s("langevin_full_drift", "annealed_langevin",
+       "            x = x + 0.5 * alpha * score_model(x, sigma_batch) + math.sqrt(alpha) * z  # line 6",
+       "            x = x + alpha * score_model(x, sigma_batch) + math.sqrt(alpha) * z  # line 6",
+       "drift α s instead of (α/2) s"),
+    _s("langevin_noise_sqrt_2alpha", "annealed_langevin",
+       "            x = x + 0.5 * alpha * score_model(x, sigma_batch) + math.sqrt(alpha) * z  # line 6",
+       "            x = x + 0.5 * alpha * score_model(x, sigma_batch) + math.sqrt(2 * alpha) * z  # line 6",
+       "noise √(2α) with the drift α/2: the step h = α/2 of week 1 needs √(2h) = √α"),
+    _s("langevin_levels_reversed", "annealed_langevin",
+       "    for sigma_i in levels:                                                 # Algorithm 1, line 2",
+       "    for sigma_i in reversed(levels):                                       # Algorithm 1, line 2",
+       "runs the levels from the smallest to the largest"),
+    _s("langevin_score_at_last_sigma", "annealed_langevin",
+       "        sigma_batch = torch.full((x.shape[0],), sigma_i, dtype=x.dtype, device=x.device)  # (B,)",
+       "        sigma_batch = torch.full((x.shape[0],), sigma_last, dtype=x.dtype, device=x.device)  # (B,)",
+       "calls the score at σ_L at every level"),
+    _s("langevin_one_step_short", "annealed_langevin",
+       "        for _ in range(steps_per_level):                                   # line 4",
+       "        for _ in range(steps_per_level - 1):                               # line 4",
+       "steps_per_level − 1 steps per level"),
+    _s("langevin_no_noise_last_step", "annealed_langevin",
+       "            z = torch.randn_like(x)                                        # line 5",
+       "            z = torch.randn_like(x) if sigma_i != sigma_last else torch.zeros_like(x)  # line 5",
+       "no noise at the last level (a denoising pass instead of Langevin)"),
+    _s("langevin_two_score_calls", "annealed_langevin",
+       "            x = x + 0.5 * alpha * score_model(x, sigma_batch) + math.sqrt(alpha) * z  # line 6",
+       "            grad = score_model(x, sigma_batch)\n            assert torch.isfinite(score_model(x, sigma_batch)).all()\n"
+       "            x = x + 0.5 * alpha * grad + math.sqrt(alpha) * z  # line 6",
+       "calls the score twice per step (a second call to check it)"),
+    _s("langevin_in_place", "annealed_langevin",
+       "    x = x0.detach().clone()                                                # (B, ...)",
+       "    x = x0.detach()                                                        # (B, ...)\n"
+       "    x.zero_().add_(x0)",
+       "works on x0 itself (detach() shares storage) and modifies it in place"),
+    _s("langevin_reseeds", "annealed_langevin",
+       "    x = x0.detach().clone()                                                # (B, ...)",
+       "    torch.manual_seed(0)\n    x = x0.detach().clone()                                                # (B, ...)",
+       "reseeds the global generator: every call adds the same noise"),
+    _s("langevin_sigma_float64", "annealed_langevin",
+       "torch.full((x.shape[0],), sigma_i, dtype=x.dtype, device=x.device)  # (B,)",
+       "torch.full((x.shape[0],), sigma_i, dtype=F64, device=x.device)  # (B,)",
+       "passes σ_i in float64 whatever x's dtype"),
+
+    # ---------------------------------------------------------------- score.eps_to_score
+    _s("eps_to_score_no_minus", "eps_to_score",
+       "    coef = -(1 - alpha_bars).rsqrt()                                       # (T,) float64",
+       "    coef = (1 - alpha_bars).rsqrt()                                        # (T,) float64",
+       "forgets the minus sign: the score points away from the data"),
+    _s("eps_to_score_no_sqrt", "eps_to_score",
+       "    coef = -(1 - alpha_bars).rsqrt()                                       # (T,) float64",
+       "    coef = -1 / (1 - alpha_bars)                                           # (T,) float64",
+       "divides by the variance 1 − ᾱ_t instead of the standard deviation"),
+    _s("eps_to_score_alpha_bar_not_one_minus", "eps_to_score",
+       "    coef = -(1 - alpha_bars).rsqrt()                                       # (T,) float64",
+       "    coef = -alpha_bars.rsqrt()                                             # (T,) float64",
+       "divides by √ᾱ_t instead of √(1 − ᾱ_t)"),
+    _s("eps_to_score_float32_coefficient", "eps_to_score",
+       "    alpha_bars = torch.as_tensor(schedule.alpha_bars).to(F64)              # (T,) float64",
+       "    alpha_bars = torch.as_tensor(schedule.alpha_bars).to(eps.dtype)        # (T,) in eps's dtype",
+       "computes 1 − ᾱ_t in eps's dtype: float32 loses three digits at t = 0"),
+    _s("eps_to_score_reads_betas", "eps_to_score",
+       "    alpha_bars = torch.as_tensor(schedule.alpha_bars).to(F64)              # (T,) float64",
+       "    alpha_bars = torch.cumprod(1 - torch.as_tensor(schedule.betas).to(F64), 0)  # (T,) float64",
+       "rebuilds ᾱ from schedule.betas: only alpha_bars may be read"),
+    _s("eps_to_score_2d_only", "eps_to_score",
+       "    return _per_example(coef_t, eps) * eps", "    return coef_t[:, None] * eps",
+       "broadcasts for (B, D) only, not for image-shaped ε"),
+    _s("eps_to_score_t_minus_one", "eps_to_score",
+       "    coef_t = coef.to(eps.device)[t.to(eps.device)].to(eps.dtype)          # (B,)",
+       "    coef_t = coef.to(eps.device)[(t - 1).clamp(min=0).to(eps.device)].to(eps.dtype)  # (B,)",
+       "off by one timestep: reads ᾱ_{t−1}"),
 ]

@@ -4,11 +4,10 @@
 edit, `find` occurring exactly once in `solutions/week4_wgan_sn/gan.py`), grades it on the hidden
 tests of the functions it changes, and fails when one keeps full marks.
 """
-from autograder.mutants import Mutant
+from autograder.mutants import mutants_of
 
 
-def _g(id, function, find, replace, why):  # noqa: A002  (short constructors keep the table readable)
-    return Mutant(id=id, file="gan.py", functions=(f"gan.{function}",), find=find, replace=replace, why=why)
+_g = mutants_of("gan.py")
 
 
 MUTANTS = [
@@ -99,13 +98,13 @@ MUTANTS = [
        "    return -fake_scores.mean()",
        "    \"\"\"\n    # TODO: the generator raises the critic's scores of its samples.\n    ### BEGIN SOLUTION\n"
        "    return fake_scores.mean()",
-       "the generator minimizes the critic's score of its samples"),
+       "the generator minimizes the critic's score of its samples", scope="wgan_generator_loss"),
     _g("wgan_generator_saturating", "wgan_generator_loss",
        "    \"\"\"\n    # TODO: the generator raises the critic's scores of its samples.\n    ### BEGIN SOLUTION\n"
        "    return -fake_scores.mean()",
        "    \"\"\"\n    # TODO: the generator raises the critic's scores of its samples.\n    ### BEGIN SOLUTION\n"
        "    return -F.logsigmoid(fake_scores).mean()",
-       "the non-saturating GAN loss where the Wasserstein loss belongs"),
+       "the non-saturating GAN loss where the Wasserstein loss belongs", scope="wgan_generator_loss"),
     _g("hinge_critic_no_relu", "hinge_critic_loss",
        "    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()",
        "    return (1.0 - real_scores).mean() + (1.0 + fake_scores).mean()",
@@ -123,13 +122,13 @@ MUTANTS = [
        "    return -fake_scores.mean()",
        "    # TODO: the same as the Wasserstein generator loss.\n    ### BEGIN SOLUTION\n"
        "    return F.relu(1.0 - fake_scores).mean()",
-       "a hinge on the generator's side too"),
+       "a hinge on the generator's side too", scope="hinge_generator_loss"),
     _g("hinge_generator_sign", "hinge_generator_loss",
        "    # TODO: the same as the Wasserstein generator loss.\n    ### BEGIN SOLUTION\n"
        "    return -fake_scores.mean()",
        "    # TODO: the same as the Wasserstein generator loss.\n    ### BEGIN SOLUTION\n"
        "    return fake_scores.mean()",
-       "the generator loss sign flipped"),
+       "the generator loss sign flipped", scope="hinge_generator_loss"),
 
     # ---------------------------------------------------------------- gan.gradient_penalty
     _g("penalty_no_create_graph", "gradient_penalty",

@@ -52,7 +52,7 @@ def _power_oracle(W: torch.Tensor, v: torch.Tensor, num_iters: int):
 # =============================================================================================
 # power_iteration
 # =============================================================================================
-@test(points=0.5, functions=["gan.power_iteration"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["gan.power_iteration"], visibility="visible",
       clauses=["gan.power_iteration.shapes", "gan.power_iteration.raises"])
 def power_iteration_shapes(sub, ref):
     """power_iteration returns (σ (), u (out,), v (in,)) in the input's dtype and rejects num_iters < 1."""
@@ -65,8 +65,7 @@ def power_iteration_shapes(sub, ref):
     check.raises(ValueError, sub.gan.power_iteration, torch.randn(3, 2), torch.randn(2), num_iters=0)
 
 
-@test(points=2, functions=["gan.power_iteration"], timeout=30,
-      clauses=["gan.power_iteration.converges"])
+@test(points=2, functions=["gan.power_iteration"], clauses=["gan.power_iteration.converges"])
 def power_iteration_converges_to_the_spectral_norm(sub, ref):
     """power_iteration converges to torch.linalg.matrix_norm(W, 2) and the top singular vectors."""
     # Singular values (3, 2, 1, 0.5): the error in the direction of the second pair shrinks by
@@ -88,7 +87,7 @@ def power_iteration_converges_to_the_spectral_norm(sub, ref):
                 why="float32 round-off plus a slow-converging direction if the top two values are close")
 
 
-@test(points=2, functions=["gan.power_iteration"], timeout=30,
+@test(points=2, functions=["gan.power_iteration"],
       clauses=["gan.power_iteration.iteration", "gan.power_iteration.leaves_v"])
 def power_iteration_steps_match_the_oracle(sub, ref):
     """power_iteration: after 1 and 3 steps, σ, u and v are the contract's iteration (u first, then v)."""
@@ -109,7 +108,7 @@ def power_iteration_steps_match_the_oracle(sub, ref):
         check.true(torch.equal(v0_after, v0), "power_iteration must not modify v in place")
 
 
-@test(points=1, functions=["gan.power_iteration"], timeout=30,
+@test(points=1, functions=["gan.power_iteration"],
       clauses=["gan.power_iteration.iteration", "gan.power_iteration.shapes"])
 def power_iteration_matches_reference(sub, ref):
     """power_iteration agrees with the reference in float32 (97x13) and float64 (13x97)."""
@@ -125,7 +124,7 @@ def power_iteration_matches_reference(sub, ref):
 # =============================================================================================
 # SpectralNorm (the parametrization itself)
 # =============================================================================================
-@test(points=0.5, functions=["gan.SpectralNorm", "gan.power_iteration"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["gan.SpectralNorm", "gan.power_iteration"], visibility="visible",
       clauses=["gan.SpectralNorm.__init__.buffers", "gan.SpectralNorm.__init__.raises"])
 def spectral_norm_module_buffers(sub, ref):
     """SpectralNorm keeps unit buffers u (out,) and v (in·kh·kw,), and rejects num_iters < 1."""
@@ -139,7 +138,7 @@ def spectral_norm_module_buffers(sub, ref):
     check.raises(ValueError, sub.gan.SpectralNorm, torch.randn(3, 2), num_iters=0)
 
 
-@test(points=1.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30,
+@test(points=1.5, functions=["gan.SpectralNorm", "gan.power_iteration"],
       clauses=["gan.SpectralNorm.__init__.warm_start"])
 def spectral_norm_module_warm_start(sub, ref):
     """SpectralNorm: 15 warm-up iterations at construction align u and v with the top singular pair."""
@@ -156,7 +155,7 @@ def spectral_norm_module_warm_start(sub, ref):
     check.close(out, W / 5.0, atol=1e-10, what="W / σ(W) after the warm-up", why="float64 round-off")
 
 
-@test(points=2.5, functions=["gan.SpectralNorm", "gan.power_iteration"], timeout=30,
+@test(points=2.5, functions=["gan.SpectralNorm", "gan.power_iteration"],
       clauses=["gan.SpectralNorm.forward.value", "gan.SpectralNorm.__init__.num_iters"])
 def spectral_norm_module_forward(sub, ref):
     """SpectralNorm.forward: power iterations and buffer updates in training mode only; W / (uᵀWv)."""
@@ -165,15 +164,15 @@ def spectral_norm_module_forward(sub, ref):
         W_mat = W.reshape(shape[0], -1)  # (out, in·kh·kw)
         sn = sub.gan.SpectralNorm(W, num_iters=num_iters)
         u0, v0 = _unit(shape[0]), _unit(W_mat.shape[1])
-        for training in (False, True):
+        for train_mode in (False, True):
             sub.call_fixture("load_state", sn, {"u": u0, "v": v0}, strict=False)
-            sub.call_fixture("set_mode", sn, training)
-            out = check.tensor(sn(W), shape=shape, dtype=F64, what=f"forward (training={training})")
-            if training:
+            sub.call_fixture("set_mode", sn, train_mode)
+            out = check.tensor(sn(W), shape=shape, dtype=F64, what=f"forward (training={train_mode})")
+            if train_mode:
                 sigma, want_u, want_v = _power_oracle(W_mat, v0, num_iters)
             else:
                 sigma, want_u, want_v = float(u0 @ W_mat @ v0), u0, v0
-            label = f"weight {shape}, num_iters={num_iters}, training={training}"
+            label = f"weight {shape}, num_iters={num_iters}, training={train_mode}"
             check.close(out, W / sigma, atol=1e-10, rtol=1e-10, what=f"W / σ ({label})", why="float64 round-off")
             check.close(check.tensor(sn.get("u"), shape=(shape[0],), what="u"), want_u, atol=1e-10,
                         what=f"the u buffer after forward ({label})", why="float64 round-off")
@@ -236,8 +235,7 @@ def _parity(sub, kind: str, shape: tuple, x_shape: tuple, num_iters: int, traini
                     what=f"the v buffer after pass {step + 1} ({label})", why="float64 round-off")
 
 
-@test(points=0.5, functions=SN_FUNCTIONS, visibility="visible", timeout=30,
-      clauses=["gan.spectral_norm.registers"])
+@test(points=0.5, functions=SN_FUNCTIONS, visibility="visible", clauses=["gan.spectral_norm.registers"])
 def spectral_norm_registers_a_parametrization(sub, ref):
     """spectral_norm registers this file's SpectralNorm on module.weight and returns the module."""
     layer = sub.call_fixture("make_layer", "linear", 5, 7, dtype="float32")
@@ -255,16 +253,16 @@ def spectral_norm_registers_a_parametrization(sub, ref):
 def spectral_norm_linear_matches_torch(sub, ref):
     """spectral_norm on nn.Linear: outputs, gradients and buffers equal torch's, in train and eval mode."""
     for num_iters in (1, 3):
-        for training in (True, False):
-            _parity(sub, "linear", (7, 5), (97, 5), num_iters, training)
+        for train_mode in (True, False):
+            _parity(sub, "linear", (7, 5), (97, 5), num_iters, train_mode)
 
 
 @test(points=2.5, functions=SN_FUNCTIONS, timeout=60,
       clauses=["gan.spectral_norm.matches_torch"])
 def spectral_norm_conv_matches_torch(sub, ref):
     """spectral_norm on nn.Conv2d: outputs, gradients and buffers equal torch's, in train and eval mode."""
-    for training in (True, False):
-        _parity(sub, "conv", (4, 3, 3, 3), (5, 3, 7, 7), 1, training)
+    for train_mode in (True, False):
+        _parity(sub, "conv", (4, 3, 3, 3), (5, 3, 7, 7), 1, train_mode)
 
 
 @test(points=2, functions=SN_FUNCTIONS, timeout=60,
@@ -295,7 +293,7 @@ LOSS_FUNCTIONS = ["gan.wgan_critic_loss", "gan.wgan_generator_loss", "gan.hinge_
                   "gan.hinge_generator_loss"]
 
 
-@test(points=0.5, functions=LOSS_FUNCTIONS, visibility="visible", timeout=30,
+@test(points=0.5, functions=LOSS_FUNCTIONS, visibility="visible",
       clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value", "gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def losses_on_constant_scores(sub, ref):
     """The four losses on constant scores (real 2, fake -0.5) return () tensors with the closed forms."""
@@ -314,7 +312,7 @@ def _crafted_scores(dtype=F64):
     return real, fake
 
 
-@test(points=1, functions=["gan.wgan_critic_loss", "gan.wgan_generator_loss"], timeout=30,
+@test(points=1, functions=["gan.wgan_critic_loss", "gan.wgan_generator_loss"],
       clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value"])
 def wgan_losses_closed_form(sub, ref):
     """wgan_critic_loss = mean(fake) - mean(real) and wgan_generator_loss = -mean(fake) (batches 97 and 51)."""
@@ -326,7 +324,7 @@ def wgan_losses_closed_form(sub, ref):
     check.close(got, -mean_fake, atol=1e-12, what="wgan_generator_loss", why="float64 round-off")
 
 
-@test(points=1.5, functions=["gan.hinge_critic_loss", "gan.hinge_generator_loss"], timeout=30,
+@test(points=1.5, functions=["gan.hinge_critic_loss", "gan.hinge_generator_loss"],
       clauses=["gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def hinge_losses_closed_form(sub, ref):
     """hinge_critic_loss = mean(relu(1 - real)) + mean(relu(1 + fake)); hinge_generator_loss = -mean(fake)."""
@@ -344,7 +342,7 @@ def hinge_losses_closed_form(sub, ref):
                 what="hinge_critic_loss with real > 1 and fake < -1", why="exact zeros")
 
 
-@test(points=0.5, functions=LOSS_FUNCTIONS, timeout=30,
+@test(points=0.5, functions=LOSS_FUNCTIONS,
       clauses=["gan.wgan_critic_loss.value", "gan.wgan_generator_loss.value", "gan.hinge_critic_loss.value", "gan.hinge_generator_loss.value"])
 def losses_match_reference(sub, ref):
     """The four losses agree with the reference in float32."""
@@ -359,8 +357,7 @@ def losses_match_reference(sub, ref):
 # =============================================================================================
 # gradient_penalty
 # =============================================================================================
-@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30,
-      clauses=["gan.gradient_penalty.value"])
+@test(points=2.5, functions=["gan.gradient_penalty"], clauses=["gan.gradient_penalty.value"])
 def gradient_penalty_linear_critic(sub, ref):
     """gradient_penalty of a linear critic f(x) = w·x + c is exactly weight·(‖w‖ - 1)², for any ε."""
     for dtype, shape, w_norm, weight, atol in [(F64, (97, 2), 1.7, 10.0, 1e-10), (F64, (33, 3, 4, 4), 0.4, 2.5, 1e-10),
@@ -378,8 +375,7 @@ def gradient_penalty_linear_critic(sub, ref):
                     why="round-off of the dtype (‖∇f‖ = ‖w‖ exactly)")
 
 
-@test(points=2, functions=["gan.gradient_penalty"], timeout=30,
-      clauses=["gan.gradient_penalty.differentiable"])
+@test(points=2, functions=["gan.gradient_penalty"], clauses=["gan.gradient_penalty.differentiable"])
 def gradient_penalty_reaches_the_critic(sub, ref):
     """gradient_penalty is differentiable in the critic's parameters (create_graph=True)."""
     w_norm, weight = 1.7, 10.0
@@ -398,7 +394,7 @@ def gradient_penalty_reaches_the_critic(sub, ref):
                 atol=1e-12, what="gradient of the penalty with respect to the critic's bias", why="exactly zero")
 
 
-@test(points=2.5, functions=["gan.gradient_penalty"], timeout=30,
+@test(points=2.5, functions=["gan.gradient_penalty"],
       clauses=["gan.gradient_penalty.interpolates", "gan.gradient_penalty.value"])
 def gradient_penalty_interpolates(sub, ref):
     """gradient_penalty: x̂ = ε·real + (1-ε)·fake, one ε ~ U(0, 1) per example; penalty on (‖∇f(x̂)‖ - 1)²."""
@@ -426,8 +422,7 @@ def gradient_penalty_interpolates(sub, ref):
                 what="the penalty at the critic's own interpolates", why="float64 round-off")
 
 
-@test(points=1.5, functions=["gan.gradient_penalty"], timeout=30,
-      clauses=["gan.gradient_penalty.interpolates"])
+@test(points=1.5, functions=["gan.gradient_penalty"], clauses=["gan.gradient_penalty.interpolates"])
 def gradient_penalty_images(sub, ref):
     """gradient_penalty on image batches (B, C, H, W): one ε per image, the norm over C, H and W."""
     B, weight = 499, 10.0
@@ -453,7 +448,7 @@ def gradient_penalty_images(sub, ref):
 # =============================================================================================
 # Generator, Critic
 # =============================================================================================
-@test(points=0.5, functions=["gan.Generator", "gan.Critic"], visibility="visible", timeout=30,
+@test(points=0.5, functions=["gan.Generator", "gan.Critic"], visibility="visible",
       clauses=["gan.Generator.__init__.latent_dim", "gan.Critic.forward.shape"])
 def networks_shapes(sub, ref):
     """Generator maps (B, latent_dim) to (B, 2) and keeps latent_dim; Critic maps (B, 2) to (B,)."""
@@ -466,7 +461,6 @@ def networks_shapes(sub, ref):
 
 
 @test(points=2, functions=["gan.Critic", "gan.spectral_norm", "gan.SpectralNorm", "gan.power_iteration"],
-      timeout=30,
       clauses=["gan.Critic.__init__.spectral"])
 def critic_is_spectrally_normalized(sub, ref):
     """Critic(spectral=True) normalizes every layer with SpectralNorm (spectral norm ~1); spectral=False none."""
@@ -510,8 +504,7 @@ def _around(center: torch.Tensor, radius: float, n: int) -> torch.Tensor:
     return center + radius * torch.stack([angle.cos(), angle.sin()], dim=1)
 
 
-@test(points=0.5, functions=["gan.mode_coverage"], visibility="visible", timeout=30,
-      clauses=["gan.mode_coverage.returns"])
+@test(points=0.5, functions=["gan.mode_coverage"], visibility="visible", clauses=["gan.mode_coverage.returns"])
 def mode_coverage_types(sub, ref):
     """mode_coverage returns (int, float, float): every mode once at its centre gives (K, 1.0, 0.0)."""
     got = check.sequence(sub.gan.mode_coverage(RING.float(), RING.float(), 0.02), 3, what="mode_coverage(...)")
@@ -524,8 +517,7 @@ def mode_coverage_types(sub, ref):
     check.close(got[2], 0.0, atol=1e-9, what="mode_kl of a uniform histogram", why="round-off of log(8·1/8)")
 
 
-@test(points=2.5, functions=["gan.mode_coverage"], timeout=30,
-      clauses=["gan.mode_coverage.definition"])
+@test(points=2.5, functions=["gan.mode_coverage"], clauses=["gan.mode_coverage.definition"])
 def mode_coverage_constructed(sub, ref):
     """mode_coverage on constructed samples: strict 3·std radius, nearest centre, KL to uniform."""
     std = 0.02
@@ -550,7 +542,7 @@ def mode_coverage_constructed(sub, ref):
     check.close(got[2], math.log(2), atol=1e-12, what="mode_kl with one of two modes", why="exact: log K")
 
 
-@test(points=1, functions=["gan.mode_coverage"], timeout=30,
+@test(points=1, functions=["gan.mode_coverage"],
       clauses=["gan.mode_coverage.no_high_quality", "gan.mode_coverage.raises"])
 def mode_coverage_edge_cases(sub, ref):
     """mode_coverage: no high-quality sample gives (0, 0.0, log K); no samples or std <= 0 raise ValueError."""
@@ -566,8 +558,7 @@ def mode_coverage_edge_cases(sub, ref):
     check.raises(ValueError, sub.gan.mode_coverage, GRID, GRID, -0.05)
 
 
-@test(points=1, functions=["gan.mode_coverage"], timeout=30,
-      clauses=["gan.mode_coverage.definition"])
+@test(points=1, functions=["gan.mode_coverage"], clauses=["gan.mode_coverage.definition"])
 def mode_coverage_matches_reference(sub, ref):
     """mode_coverage agrees with the reference on ~990 spread samples of the 5x5 grid (float64 and float32)."""
     index = torch.randint(0, 25, (997,))
@@ -831,7 +822,7 @@ def train_wgan_covers_the_ring(sub, ref):
 # check, the batch size of training, and the penalty's ε under the global generator. Each names the
 # clauses of CLAUSES.md it checks.
 # =============================================================================================
-@test(points=0.5, functions=["gan.power_iteration"], timeout=30, clauses=["gan.power_iteration.num_iters_default"])
+@test(points=0.5, functions=["gan.power_iteration"], clauses=["gan.power_iteration.num_iters_default"])
 def power_iteration_default_one_step(sub, ref):
     """power_iteration(W, v) does one (u, v) update by default."""
     W, v0 = torch.randn(9, 6, dtype=F64), torch.randn(6, dtype=F64)
@@ -845,7 +836,7 @@ def power_iteration_default_one_step(sub, ref):
                 why="float64 round-off")
 
 
-@test(points=1, functions=SN_FUNCTIONS, timeout=30,
+@test(points=1, functions=SN_FUNCTIONS,
       clauses=["gan.SpectralNorm.__init__.num_iters_default", "gan.spectral_norm.num_iters_default"])
 def spectral_norm_default_one_iteration(sub, ref):
     """SpectralNorm(W) and spectral_norm(module) run one power iteration per training-mode forward by default."""
@@ -889,7 +880,7 @@ def _check_mlp(shapes, n_in: int, n_out: int, hidden: int, what: str) -> None:
     check.true(not odd, f"{what} has linear layers {odd} that neither read nor write hidden_dim = {hidden} units")
 
 
-@test(points=1, functions=["gan.Generator", "gan.Critic"], timeout=30,
+@test(points=1, functions=["gan.Generator", "gan.Critic"],
       clauses=["gan.Generator.__init__.hidden_dim", "gan.Generator.__init__.defaults",
                "gan.Critic.__init__.hidden_dim", "gan.Critic.__init__.defaults"])
 def networks_hidden_dim_and_defaults(sub, ref):
@@ -906,7 +897,7 @@ def networks_hidden_dim_and_defaults(sub, ref):
                f"Critic() should normalize every Linear layer (spectral=True by default), got {found}")
 
 
-@test(points=0.5, functions=["gan.gradient_penalty"], timeout=30,
+@test(points=0.5, functions=["gan.gradient_penalty"],
       clauses=["gan.gradient_penalty.weight_default", "gan.gradient_penalty.raises"])
 def gradient_penalty_default_weight_and_shapes(sub, ref):
     """gradient_penalty uses λ = 10 by default, and raises ValueError when real and fake differ in shape."""
@@ -920,7 +911,7 @@ def gradient_penalty_default_weight_and_shapes(sub, ref):
     check.raises(ValueError, sub.gan.gradient_penalty, critic, real, torch.randn(31, 3, dtype=F64))
 
 
-@test(points=1, functions=["gan.gradient_penalty"], timeout=30,
+@test(points=1, functions=["gan.gradient_penalty"],
       clauses=["gan.gradient_penalty.global_generator", "gan.gradient_penalty.independent_calls"])
 def gradient_penalty_twice(sub, ref):
     """Two calls of gradient_penalty draw different, independent ε from torch's global generator."""

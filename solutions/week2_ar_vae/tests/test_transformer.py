@@ -32,7 +32,7 @@ def test_attention_first_position_attends_to_itself_only():
     attn = CausalSelfAttention(8, 2)
     x = torch.randn(3, 4, 8)
     v = attn.qkv(x[:, :1])[..., 16:]                      # (3, 1, 8): the value slice of qkv
-    assert torch.allclose(attn(x)[:, :1], attn.proj(v), atol=1e-6)
+    torch.testing.assert_close(attn(x)[:, :1], attn.proj(v), rtol=1e-5, atol=1e-6)
 
 
 def test_attention_is_causal():
@@ -42,7 +42,8 @@ def test_attention_is_causal():
     x_changed = x.clone()
     x_changed[:, 4:] = torch.randn(2, 2, 8, dtype=torch.float64)  # change positions 4 and 5
     y_changed = attn(x_changed)
-    assert torch.allclose(y[:, :4], y_changed[:, :4], atol=1e-12), "outputs 0..3 saw positions 4, 5"
+    torch.testing.assert_close(y[:, :4], y_changed[:, :4], rtol=1e-5, atol=1e-12,
+                               msg=lambda m: f"outputs 0..3 saw positions 4, 5\n{m}")
     assert not torch.allclose(y[:, 4:], y_changed[:, 4:])
 
 

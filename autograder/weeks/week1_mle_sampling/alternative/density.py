@@ -1,7 +1,7 @@
 """Week 1, alternative correct implementation: density estimation and maximum likelihood.
 
 A second, independent implementation of the graded functions of `density.py`
-(contract: `spec/week1.md`). It is written differently from the reference where the
+(contract: the docstrings of solutions/week1_mle_sampling/density.py). It is written differently from the reference where the
 contract leaves room: arithmetic in float64 with the result cast back to the input
 dtype, explicit loops over mixture components, and EM in NumPy/SciPy. The hidden tests
 must give it full marks; a test that fails it is a wrong test.

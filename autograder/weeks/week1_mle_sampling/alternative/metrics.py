@@ -1,7 +1,7 @@
 """Week 1, alternative correct implementation: sample-quality metrics.
 
 A second, independent implementation of the graded functions of `metrics.py`
-(contract: `spec/week1.md`), in NumPy/SciPy float64: matrix square roots through
+(contract: the docstrings of solutions/week1_mle_sampling/metrics.py), in NumPy/SciPy float64: matrix square roots through
 symmetric eigendecompositions, exact pairwise distances through `scipy.spatial`,
 and explicit loops over splits.
 """

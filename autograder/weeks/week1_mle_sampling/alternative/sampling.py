@@ -1,7 +1,7 @@
 """Week 1, alternative correct implementation: sampling and decoding.
 
 A second, independent implementation of the graded functions of `sampling.py`
-(contract: `spec/week1.md`). Where the contract leaves room it differs from the
+(contract: the docstrings of solutions/week1_mle_sampling/sampling.py). Where the contract leaves room it differs from the
 obvious version: categorical draws count how many cumulative sums lie at or below a
 uniform, rejection sampling draws its uniforms before its proposals, Metropolis-Hastings
 draws the accept uniforms ahead of the proposals, and Langevin accumulates in float64.
@@ -136,8 +136,8 @@ def metropolis_hastings(
     """
     if int(num_steps) < 1:
         raise ValueError(f"num_steps must be >= 1, got {num_steps}")
-    if step_size < 0:
-        raise ValueError(f"step_size must be >= 0, got {step_size}")
+    if not step_size > 0:
+        raise ValueError(f"step_size must be > 0, got {step_size}")
     num_steps = int(num_steps)
     num_chains = x0.shape[0]
     chain = torch.empty((num_steps,) + tuple(x0.shape), dtype=x0.dtype, device=x0.device)  # (T, C, D)
@@ -168,10 +168,10 @@ def langevin(score: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, nu
 
     score: (C, D) -> (C, D); x0: (C, D). Returns the final (C, D) state in x0's dtype.
     """
-    if int(num_steps) < 0:
-        raise ValueError(f"num_steps must be >= 0, got {num_steps}")
-    if step_size < 0:
-        raise ValueError(f"step_size must be >= 0, got {step_size}")
+    if int(num_steps) < 1:
+        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    if not step_size > 0:
+        raise ValueError(f"step_size must be > 0, got {step_size}")
     noise_scale = math.sqrt(2.0 * step_size)
     x64 = x0.detach().to(torch.float64)  # (C, D) accumulated in float64
     for _ in range(int(num_steps)):

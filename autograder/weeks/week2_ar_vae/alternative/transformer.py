@@ -1,7 +1,7 @@
 """Week 2, alternative correct implementation: a character-level transformer.
 
 A second implementation of the graded classes of `transformer.py`, written from the contract
-(`spec/week2.md`, "transformer.py") rather than from the reference. It differs wherever the contract
+(the docstrings of solutions/week2_ar_vae/transformer.py) rather than from the reference's code. It differs wherever the contract
 leaves room:
 - attention loops over the heads, slicing q, k and v out of qkv's output column by column, and
   computes each head's scores and softmax in float64 (cast back to the input's dtype at the end);

@@ -78,7 +78,7 @@ class DiffusionSchedule:
             alpha_bars.append(running)
         # beta~_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) · beta_t (Ho et al. eq. 7)
         posterior = [(1.0 - p) / (1.0 - a) * b if a < 1.0 else 0.0 for b, a, p in zip(values, alpha_bars, prev)]
-        as64 = lambda v: torch.tensor(v, dtype=torch.float64, device=betas.device)  # noqa: E731
+        as64 = lambda v: torch.tensor(v, dtype=torch.float64, device=betas.device)
         self.betas = as64(values)
         self.alphas = as64([1.0 - b for b in values])
         self.alpha_bars = as64(alpha_bars)

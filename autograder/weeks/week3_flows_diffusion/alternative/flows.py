@@ -181,8 +181,8 @@ def logit_transform(x: torch.Tensor, alpha: float = 0.05) -> tuple[torch.Tensor,
     x: (B, ...) float in [0, 1]. Returns (y of x's shape, log_det (B,)) in x's dtype.
     dy/dx = (1 - 2 alpha) / (p (1 - p)) with p = alpha + (1 - 2 alpha) x.
     """
-    if not 0.0 <= float(alpha) < 0.5:
-        raise ValueError(f"alpha must lie in [0, 0.5), got {alpha}")
+    if not 0.0 < float(alpha) < 0.5:
+        raise ValueError(f"alpha must lie in (0, 0.5), got {alpha}")
     if x.dim() < 1:
         raise ValueError("x must have a batch dimension")
     if not bool(((x >= 0) & (x <= 1)).all()):  # NaN fails both comparisons

@@ -1,0 +1,2 @@
+"""A zip entry whose path climbs out of the extraction folder (../, absolute, backslashes): never written there."""
+print("@WTOKEN@")

@@ -1,0 +1,56 @@
+"""The attack files of `attacks/`: each is Python as it stands and once filled in, and says what it tries.
+
+Cheap (no grading): the batches of the other files are what show that the attacks fail.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+import redteam_lib as rt
+
+FILES = sorted(p.relative_to(rt.ATTACKS).as_posix() for p in rt.ATTACKS.rglob("*.py"))
+NAMES = sorted(p.name for p in rt.ATTACKS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("relative", FILES)
+def test_attack_file_opens_with_a_one_line_statement_and_parses(relative):
+    text = rt.attack_text(relative)
+    tree = ast.parse(text, relative)  # valid Python before filling: placeholders sit in string literals
+    doc = ast.get_docstring(tree)
+    assert doc and "\n" not in doc.strip() and text.startswith('"""'), f"{relative}: no one-line docstring"
+    outside = re.sub(r'"[^"\n]*"|\'[^\'\n]*\'', "", text)  # one-line string literals removed
+    assert "@" not in outside.replace("@classmethod", ""), f"{relative}: a placeholder outside a string literal"
+
+
+CRASH_TESTS = ("surrogate", "nondict_error", "deep_json")  # built by test_redteam_crashes.py itself
+
+
+def test_every_attack_folder_is_built(tmp_path, monkeypatch):
+    read = set(CRASH_TESTS)
+    code, text = rt.attack_code, rt.attack_text
+    monkeypatch.setattr(rt, "attack_code", lambda name: read.add(name) or code(name))
+    monkeypatch.setattr(rt, "attack_text", lambda relative: read.add(relative.split("/")[0]) or text(relative))
+    for builder in (rt.build_mini_submissions, rt.build_cli_submissions, rt.build_isolation_submissions):
+        builder(rt.Context.new(tmp_path / builder.__name__))
+    assert set(NAMES) <= read, f"attack folders no builder uses: {sorted(set(NAMES) - read)}"
+    crashes = (rt.HERE / "test_redteam_crashes.py").read_text()
+    assert all(f'"{name}' in crashes for name in CRASH_TESTS)
+
+
+def test_filled_submissions_compile(tmp_path):
+    ctx = rt.Context.new(tmp_path)
+    ctx.port = 4242
+    folders = [tmp_path / "it's a folder", tmp_path / "plain"]  # a quote in a path survives @SUBS@
+    for name in NAMES:
+        if name == "zipslip":
+            continue  # not appended to a stub: its one file is the content of escaping zip entries
+        for f, code in rt.stub_with(rt.attack_code(name)).items():
+            filled = ctx.fill(code, folders)
+            assert not re.search(r"@[A-Z_]+@", filled), f"{name}/{f}: a placeholder left unfilled"
+            compile(filled, f"{name}/{f}", "exec")
+    prelude = ctx.fill(rt.PRELUDE, folders)
+    namespace: dict = {}
+    exec(compile(prelude.split("def _rt_name")[0], "prelude", "exec"), namespace)
+    assert namespace["_RT_SUBS"] == [str(p) for p in folders]

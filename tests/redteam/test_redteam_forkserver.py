@@ -1,0 +1,235 @@
+"""Attacks aimed at the fork server (namespace mode, root): the children it forks must find nothing of it.
+
+Each attack is a submission run in a real Sandbox forked by the server: it looks for the server's descriptors,
+memory and environment, ptraces and signals it, and leaves state in the inherited interpreter for the next
+submission to find. The grader side then checks that the server is alive, single-threaded, and still serves.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import pytest
+
+from autograder import sandbox as sandbox_mod
+from autograder.runtime import protocol
+from autograder.sandbox import Sandbox, isolation_mode
+
+ATTACK = r'''
+import builtins, ctypes, os, signal, sys, torch
+
+def descriptors():
+    """Every open descriptor and what it is."""
+    found = {}
+    for fd in range(0, 4096):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        try:
+            found[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            found[fd] = str(st.st_mode)
+    return sorted(found.items())
+
+def processes():
+    """The pids this process can see, its parent, and what /proc/<server pid> gives."""
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), os.getppid()
+
+def server_files(pid):
+    out = {}
+    for name in ("environ", "mem", "maps", "cmdline", "status"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                out[name] = f.read(4096).hex()
+        except OSError as exc:
+            out[name] = type(exc).__name__
+    try:
+        out["fds"] = os.listdir(f"/proc/{pid}/fd")
+    except OSError as exc:
+        out["fds"] = type(exc).__name__
+    return out
+
+def memory_after(prefix_a, prefix_b):
+    """What follows each occurrence of prefix_a + prefix_b in this process's writable memory (the server's
+    memory, inherited) and in its environment block."""
+    needle = (prefix_a + prefix_b).encode()
+    hits = []
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            fields = line.split()
+            if not fields[1].startswith("rw"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > 256 << 20:
+                continue
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except (OSError, OverflowError, ValueError):
+                continue
+            at = data.find(needle)
+            while at >= 0 and len(hits) < 1000:
+                hits.append(data[at + len(needle): at + len(needle) + 32].hex())
+                at = data.find(needle, at + 1)
+    with open("/proc/self/environ", "rb") as f:
+        env = f.read()
+    return hits, env.hex(), sorted(os.environ)
+
+def trace(pid):
+    """PTRACE_ATTACH (16) to pid and to our parent; errno of each."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    out = []
+    for target in (pid, os.getppid(), 1):
+        r = libc.ptrace(16, target, None, None)
+        out.append([target, r, ctypes.get_errno()])
+    return out
+
+def signal_server(pid):
+    out = []
+    for target, sig in ((pid, signal.SIGKILL), (-1, signal.SIGTERM), (0, signal.SIGUSR1)):
+        try:
+            if target == 0:
+                continue
+            os.kill(target, sig)
+            out.append([target, "sent"])
+        except OSError as exc:
+            out.append([target, exc.errno])
+    return out
+
+def leave_state(token):
+    builtins.LEFTOVER = token
+    torch.LEFTOVER = token
+    torch.add = lambda *a, **k: token
+    sys.modules["leftover_module"] = type(sys)("leftover_module")
+    os.environ["LEFTOVER"] = token
+    for path in ("/tmp/leftover", "/dev/shm/leftover", "/sandbox/leftover"):
+        with open(path, "w") as f:
+            f.write(token)
+    return True
+
+def find_state():
+    found = []
+    if hasattr(builtins, "LEFTOVER"): found.append("builtins")
+    if hasattr(torch, "LEFTOVER"): found.append("torch attribute")
+    if torch.add(torch.ones(1), torch.ones(1)).tolist() != [2.0]: found.append("torch.add")
+    if "leftover_module" in sys.modules: found.append("sys.modules")
+    if "LEFTOVER" in os.environ: found.append("environment")
+    for path in ("/tmp/leftover", "/dev/shm/leftover", "/sandbox/leftover"):
+        if os.path.exists(path): found.append(path)
+    return found
+'''
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the fork server is used as root (namespace mode)")
+
+
+@pytest.fixture
+def forked(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_ISOLATION", "namespace")
+    isolation_mode.cache_clear()
+    if isolation_mode() != "namespace":
+        pytest.skip("no mount namespaces here")
+    token = "DGM" + "SECRET-" + secrets.token_hex(12)
+    monkeypatch.setenv("DGM_GRADER_SECRET", token)  # a secret in the grader's environment and memory
+    (tmp_path / "attack.py").write_text(ATTACK)
+    boxes = []
+
+    def make():
+        box = Sandbox({"attack.py": tmp_path / "attack.py"}, ["attack"])
+        boxes.append(box)
+        return box
+
+    yield make, token
+    for box in boxes:
+        box.close()
+    isolation_mode.cache_clear()
+
+
+def call(box, target, *args):
+    arrays = []
+    message = {"op": "call", "target": f"attack.{target}", "args": protocol.encode(list(args), arrays),
+               "kwargs": protocol.encode({}, arrays)}
+    reply, reply_arrays = box.request(message, arrays, 120)
+    assert reply["ok"], reply
+    return protocol.decode(reply["value"], reply_arrays)
+
+
+def server_pid() -> int:
+    server = sandbox_mod.fork_server()
+    assert server is not None, "namespace mode as root should use the fork server"
+    return server.proc.pid
+
+
+def test_a_child_finds_no_descriptor_process_or_file_of_the_server(forked):
+    make, _ = forked
+    box = make()
+    fds = dict(call(box, "descriptors"))
+    assert isinstance(box.proc, sandbox_mod.ForkedProcess)
+    # stdin (/dev/null), stdout and stderr (the output pipe), the request and reply pipes: nothing else.
+    assert sorted(fds) == [0, 1, 2, 3, 4], fds
+    assert all(v.startswith("pipe:") for k, v in fds.items() if k > 0), fds
+    pids, ppid = call(box, "processes")
+    assert pids == [1] and ppid == 0, (pids, ppid)  # alone in its PID namespace
+    pid = server_pid()
+    files = call(box, "server_files", pid)
+    assert all(v in ("FileNotFoundError", "ProcessLookupError") for v in files.values()), files
+
+
+def test_the_inherited_memory_and_environment_hold_no_grader_secret(forked):
+    make, token = forked
+    box = make()
+    hits, environ_hex, env_names = call(box, "memory_after", "DGM", "SECRET-")
+    rest = token.removeprefix("DGMSECRET-").encode().hex()
+    assert not any(h.startswith(rest) for h in hits), "the grader's secret is in the child's memory"
+    assert token.encode().hex() not in environ_hex and "DGM_GRADER_SECRET" not in env_names
+    # The scan is not blind: once the token is in the child's memory (sent as an argument), it finds it.
+    control = make()
+    call(control, "leave_state", token)
+    hits, _, _ = call(control, "memory_after", "DGM", "SECRET-")
+    assert any(h.startswith(rest) for h in hits), "the memory scan should find a token the child holds"
+
+
+def test_ptrace_and_signals_cannot_reach_the_server(forked):
+    make, _ = forked
+    box = make()
+    pid = server_pid()
+    for target, result, err in call(box, "trace", pid):
+        assert result == -1 and err != 0, (target, result, err)
+    call(box, "signal_server", pid)
+    time.sleep(0.5)
+    server = sandbox_mod.fork_server()
+    assert server.proc.pid == pid and server.proc.poll() is None, "the server died"
+    assert len(os.listdir(f"/proc/{pid}/task")) == 1, "the server must be single-threaded when it forks"
+    assert call(make(), "find_state") == []  # and it still serves
+
+
+def test_state_left_in_the_interpreter_does_not_reach_the_next_submission(forked):
+    make, token = forked
+    first = make()
+    assert call(first, "leave_state", token) is True
+    second = make()  # a new submission: a new fork of the untouched template
+    assert call(second, "find_state") == []
+    first.close()
+    assert call(make(), "find_state") == []
+    os.kill(server_pid(), 0)  # alive
+
+
+def test_killing_a_child_kills_its_namespace_not_the_server(forked):
+    make, _ = forked
+    box = make()
+    call(box, "descriptors")
+    jailer = box.proc.pid
+    box.close()
+    assert not os.path.exists(f"/proc/{jailer}") or open(f"/proc/{jailer}/stat").read().split()[2] == "Z"
+    os.kill(server_pid(), 0)
+    assert call(make(), "find_state") == []
+
+
+def test_fork_server_off_falls_back_to_a_fresh_python(forked, monkeypatch):
+    make, _ = forked
+    monkeypatch.setenv("AUTOGRADER_FORKSERVER", "0")
+    box = make()
+    assert call(box, "find_state") == []
+    assert not isinstance(box.proc, sandbox_mod.ForkedProcess)
+    box.close()
