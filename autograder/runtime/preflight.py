@@ -88,8 +88,14 @@ def run(modules: list, disabled: dict, root: str | None = None) -> dict:
 
     root = root or _unpack(workdir)
     sys.path.insert(1, root)  # `course` (its pytest plugin), after the working directory
+    # The runtime's own files: this module's folder, and where the fork server imported `child` and itself
+    # from (host paths, kept in the modules' __file__ across the fork; Python may look at them for tracebacks).
+    runtime_dirs = {os.path.dirname(os.path.abspath(m.__file__))
+                    for m in (sys.modules.get(n) for n in ("child", "forkserver", "autograder.runtime.child",
+                                                           "autograder.runtime.forkserver"))
+                    if m is not None and getattr(m, "__file__", None)}
     audit = _Audit([workdir, root, tempfile.gettempdir(), sys.prefix, sys.base_prefix, os.path.dirname(__file__),
-                    *[p for p in sys.path if p]])
+                    *sorted(runtime_dirs), *[p for p in sys.path if p]])
     sys.addaudithook(audit)
     records = []
 
