@@ -5,7 +5,9 @@ Measured 2026-12-07 (the shared 2-CPU course machine, torch 2.13.0+cpu, one thre
 0: 97.0, 173.4; 1: 93.1, 160.8; 2: 97.9, 163.3; 3: 101.2, 150.1; 4: 85.4, 165.3; 5: 103.9, 164.7
 (ratio 0.52 to 0.67, mean 0.59, sd 0.05).
 """
-import sys, torch
+import sys
+
+import torch
 sys.path[:0] = ["bench/experiments/week3", "solutions/week3_flows_diffusion"]
 torch.set_num_threads(1)
 import ncsn_digits as m
