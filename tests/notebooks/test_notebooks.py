@@ -72,12 +72,14 @@ WEEK_SPECS = {
         full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; four experiments (the contract's notebook sections), each
     # with a written question graded by hand and an autograded test, then a fifth section of two
-    # derivations (issue 12, part 4: the q-posterior, the DDIM update with eta = 0). The kernel runs one
+    # derivations (issue 12, part 4: the q-posterior, the DDIM update with eta = 0); issue 13 adds section
+    # 3b (score matching, NCSN: heading "## 3b.", not counted among the numbered sections) with two tests,
+    # two figures and two written questions (3 + 2 points). The kernel runs one
     # thread, so its CPU time is bounded here; seeds 1 and 2 run beside it in two forked processes, and
     # test_notebooks_week3.py bounds the wall time of the whole on 2 idle cores from both CPU times.
     "week3_flows_diffusion": WeekSpec(
-        sections=5, written=6, written_points=16, min_tests=4, min_solutions=2, min_answer_words=40,
-        figures=5, figures_are="the figures of the four experiments",
+        sections=5, written=8, written_points=21, min_tests=6, min_solutions=2, min_answer_words=40,
+        figures=7, figures_are="the figures of the four experiments and of score matching (two)",
         full_mode_budget_s=900, budget_clock="cpu"),
     # The issue: at most 15 minutes on 2 cores; three experiments (the spec's notebook sections), three
     # written questions graded by hand, and autograded tests. The budget is on the one-thread kernel's CPU

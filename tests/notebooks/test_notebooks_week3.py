@@ -1,6 +1,7 @@
 """Week-3 notebooks: what only week 3 promises (the checks every week shares are in test_notebooks.py).
 
-- The master asks the contract's written question on exact likelihood against iterative sampling.
+- The master asks the contract's written question on exact likelihood against iterative sampling, and issue 13's
+  two on score matching (NCSN).
 - The committed full run also wrote the reference results (`bench/week3_reference.md`), and the issue's keys
   over three seeds (`bench/week3_reference.json`); it fits the budget of 15 minutes on 2 idle cores.
 """
@@ -21,6 +22,9 @@ def test_master_asks_about_exact_likelihood_against_iterative_sampling():
     # The written question on exact likelihood (flows) against iterative sampling (diffusion), as the
     # contract requires.
     assert any("exact log-likelihood" in c.source and "network calls" in c.source for c in written)
+    # Issue 13: diffusion's connection to score matching, and NCSN against DDPM on the digits.
+    assert any("eps_to_score" in c.source or "ε-prediction network and a score" in c.source for c in written)
+    assert any("annealed Langevin" in c.source and "DDPM-1000" in c.source for c in written)
 
 
 def test_full_run_recorded_the_reference_results():
@@ -34,7 +38,9 @@ def test_full_run_recorded_the_reference_results():
                  "DDPM digits, DDIM-50: Fréchet distance", "DDPM digits, DDIM-250: Fréchet distance",
                  "Flow matching digits, Euler-10: Fréchet distance",
                  "Flow matching digits, Euler-50: Fréchet distance",
-                 "Flow matching digits, Euler-250: Fréchet distance"]:
+                 "Flow matching digits, Euler-250: Fréchet distance",
+                 "Score digits, NCSN (annealed, 1000 calls): Fréchet distance",
+                 "Score digits, DDPM's network, annealed Langevin: Fréchet distance"]:
         assert name in rows, f"{name} missing from {FILES.bench.name}"
     # The same numbers as the committed notebook printed (the file and the notebook come from one run).
     printed = stream_text(nbformat.read(FILES.instructor, as_version=4))
@@ -44,7 +50,8 @@ def test_full_run_recorded_the_reference_results():
 
 ISSUE_KEYS = [f"w3_ring_{m}_{model}" for m in ("off_mode", "logp_gap")
               for model in ("ddpm_linear", "ddpm_cosine", "flow_matching")] + \
-             [f"w3_digits_fd_{k}" for k in ("ddpm1000", "ddim1000", "euler50", "ddim50", "floor")]
+             [f"w3_digits_fd_{k}" for k in ("ddpm1000", "ddim1000", "euler50", "ddim50", "floor", "ncsn",
+                                            "ddpm_annealed_langevin")]
 
 
 def test_full_run_recorded_the_issue_keys_over_three_seeds():
