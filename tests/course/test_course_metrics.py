@@ -78,7 +78,10 @@ def test_identities_symmetry_and_singular_inputs():
     y = rng.normal(size=(40, 64)) * 2
     mu2, s2 = y.mean(0), np.cov(y, rowvar=False)
     d12, d21 = frechet_distance(mu, s, mu2, s2), frechet_distance(mu2, s2, mu, s)
-    assert math.isfinite(d12) and d12 > 0 and abs(d12 - d21) < 1e-9 * d12
+    # Both covariances are singular (rank 29 and 39 of 64): the near-zero eigenvalues' square roots add up to
+    # 1e-7 each, as above, and differently in the two orders, so symmetry holds to 1e-5, not to 1e-9 d12
+    # (measured: 2.3e-7 apart at d12 = 187 with OMP_NUM_THREADS=1).
+    assert math.isfinite(d12) and d12 > 0 and abs(d12 - d21) < 1e-5
     # Point masses: the distance is the squared distance of the means.
     zero = np.zeros((64, 64))
     assert frechet_distance(mu, zero, mu2, zero) == pytest.approx(float(((mu - mu2) ** 2).sum()), rel=1e-12)

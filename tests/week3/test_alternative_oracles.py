@@ -133,7 +133,7 @@ def test_sample_pushes_base_noise_through_the_inverse():
     assert (z.var(dim=0) - 1).abs().max().item() < Z * math.sqrt(2 / (n - 1))
 
 
-@pytest.mark.parametrize("alpha", [0.05, 0.0, 0.2])
+@pytest.mark.parametrize("alpha", [0.05, 0.2, 0.49])
 def test_logit_transform_values_and_log_det_by_autograd(alpha):
     g = torch.Generator().manual_seed(7)
     x = torch.rand(5, 1, 3, 3, generator=g, dtype=torch.float64) * 0.98 + 0.01
@@ -146,10 +146,12 @@ def test_logit_transform_values_and_log_det_by_autograd(alpha):
     assert torch.allclose(log_det, grad.log().reshape(5, -1).sum(dim=1), rtol=0, atol=1e-10)
     y32, ld32 = flows.logit_transform(x.float(), alpha=alpha)
     assert y32.dtype == torch.float32 and ld32.dtype == torch.float32
-    # the 0/1 endpoints are allowed when alpha > 0
-    if alpha > 0:
-        y_end, ld_end = flows.logit_transform(torch.tensor([[0.0, 1.0]]), alpha=alpha)
-        assert torch.isfinite(y_end).all() and torch.isfinite(ld_end).all()
+    # the 0/1 endpoints are allowed (alpha > 0 keeps them finite); alpha outside (0, 0.5) raises, as documented
+    y_end, ld_end = flows.logit_transform(torch.tensor([[0.0, 1.0]]), alpha=alpha)
+    assert torch.isfinite(y_end).all() and torch.isfinite(ld_end).all()
+    for bad in (0.0, 0.5, -0.1):
+        with pytest.raises(ValueError):
+            flows.logit_transform(x, alpha=bad)
 
 
 def test_dequantize_range_uniformity_and_never_one(monkeypatch):
