@@ -150,7 +150,7 @@ def grade(week: Week, path: Path, seed: int = 0, functions: set[str] | None = No
         with Sandbox(sub.files, present, limits) as sandbox:
             modules = _import_modules(sandbox, week, sub, present)
             remote = Remote(sandbox, modules)
-            results = [_run_test(t, remote, ref, sandbox, seed, sub, modules, started, budget_s,
+            results = [_run_test(t, remote, ref, seed, sub, modules, started, budget_s,
                                  cpu_limit(week, t) if derived_limits else float(t.timeout)) for t in tests]
             stdout = sandbox.output()
             mode = sandbox.mode
@@ -195,7 +195,7 @@ def _last_line(tb: str) -> str:
     return f" ({lines[-1]})" if lines else ""
 
 
-def _run_test(test: registry.Test, remote: Remote, ref, sandbox: Sandbox, seed: int, sub, modules,
+def _run_test(test: registry.Test, remote: Remote, ref, seed: int, sub, modules,
               started: float, budget_s: float, cpu_seconds: float) -> TestResult:
     t0 = time.monotonic()
     result = TestResult(test.id, test.name, 0.0, float(test.points), test.visibility, "", 0.0,
