@@ -61,7 +61,7 @@ help: ## List the targets, by role
 	@echo "                             solution, hidden test, rubric or answer to week N (no WEEK: the last week)"
 	@echo "  make mutants               grade every mutant (kill matrix) and sweep CI_SEEDS=3 seeds; fail if a mutant"
 	@echo "                             keeps full marks or a correct solution loses a point"
-	@echo "  make seeds                 the 20-seed sweep of every week (about 25 min), recorded in bench/seeds.md"
+	@echo "  make seeds                 the 20-seed sweep of every week (about 8 min on 2 cores), recorded in bench/seeds.md"
 	@echo "  make training-seeds        per-run failure rate of each training test over SEEDS=200 seeds of the reference"
 	@echo "                             and the alternative, with its bound p^k (resumable: a rerun adds what is missing;"
 	@echo "                             TESTS='made.*' picks tests, MINUTES=60 stops starting runs; SMOKE=1: one seed)"
