@@ -67,18 +67,18 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     skipped = len(paths) - len(todo)
     if skipped:
         print(f"{skipped} submission(s) already graded in {out_dir} (use --force to regrade)")
-    bar = tqdm(total=len(todo), desc=f"grading {week.folder}", unit="submission",
-               disable=None if progress else True)  # None: no bar when not on a terminal (CI logs)
     if workers <= 1 or len(todo) <= 1:
+        bar = _bar(week, len(todo), progress)
         for path, name in todo:
             bar.set_postfix_str(name)
             _grade_one(week.folder, str(path), name, str(out_dir), seed, only)
             report.write_gradebook(out_dir)
             bar.update()
     else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(week)) as pool:
+            # Submitted (the workers forked) before the progress bar, whose monitor thread must not be forked.
             futures = [pool.submit(_grade_one, week.folder, str(p), n, str(out_dir), seed, only) for p, n in todo]
+            bar = _bar(week, len(todo), progress)
             for future in concurrent.futures.as_completed(futures):
                 name, _, _ = future.result()
                 bar.set_postfix_str(name)
@@ -88,6 +88,36 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     report.write_gradebook(out_dir)
     report.histogram(out_dir)
     return names
+
+
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: the workers may be forked from this process (_worker_context)
+
+
+def _bar(week: Week, total: int, progress: bool) -> tqdm:
+    return _Bar(total=total, desc=f"grading {week.folder}", unit="submission",
+                disable=None if progress else True)  # None: no bar when not on a terminal (CI logs)
+
+
+def _worker_context(week: Week):
+    """How the workers start. Where the sandbox uses the fork server (namespace mode), they are forked from
+    this process once it has started the server, imported the engine and the week's reference and found its
+    tests: each worker shares the server (one torch import in all, not one per worker) and starts in
+    milliseconds instead of a fresh interpreter's seconds. This process holds nothing a worker should not:
+    the workers are the grader, and the server, the only process that forks student code, is not forked
+    from here. Elsewhere a fresh interpreter each ("spawn"), as before."""
+    from autograder.sandbox import start_fork_server
+
+    if start_fork_server() is None:
+        return multiprocessing.get_context("spawn")
+    import torch
+
+    from autograder import engine
+
+    torch.set_num_threads(1)
+    engine.reference(week)
+    engine.week_tests(week)
+    return multiprocessing.get_context("fork")
 
 
 def default_workers() -> int:

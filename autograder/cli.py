@@ -133,13 +133,16 @@ def _weeks(key: str):
 
 
 def cmd_grade(args) -> int:
-    from autograder import batch, report
-
     try:
         week = get_week(args.week)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
+    from autograder.sandbox import start_fork_server
+
+    start_fork_server()  # before torch's import here: the server imports it at the same time, on another core
+    from autograder import batch, report
+
     batch.grade_many(week, args.submissions, args.out, workers=args.workers, force=args.force, seed=args.seed,
                      only=args.only)
     print(report.table(args.out))

@@ -57,8 +57,6 @@ import time
 import warnings
 from pathlib import Path
 
-from autograder.runtime import protocol
-
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("child.py", "protocol.py")  # plus the package fixtures/ (every .py in it)
 NOBODY = 65534
@@ -159,18 +157,18 @@ def protect(paths) -> None:
               " (student code runs as another user that must not read them)")
 
 
-_SUBREAPER_SET = False
+_SUBREAPER_SET = 0  # the pid that set it: a forked batch worker does not inherit the flag
 
 
 def _become_subreaper() -> None:
     """Orphans of student code (double-forked daemons) get re-parented to us, so we can kill them."""
     global _SUBREAPER_SET
-    if _SUBREAPER_SET or not sys.platform.startswith("linux"):
+    if _SUBREAPER_SET == os.getpid() or not sys.platform.startswith("linux"):
         return
     pr_set_child_subreaper = 36
     try:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
-        _SUBREAPER_SET = True
+        _SUBREAPER_SET = os.getpid()
     except OSError:
         pass
 
@@ -442,6 +440,8 @@ class Sandbox:
     # --- calls ------------------------------------------------------------------------------------
     def request(self, message: dict, arrays: list, timeout: float) -> tuple[dict, dict]:
         """Send one request and wait for its reply. Raises SandboxError (after killing the child)."""
+        from autograder.runtime import protocol  # here: importing this module must not import torch (cli.py)
+
         if not self.alive:
             self.start()
         deadline = time.monotonic() + timeout
@@ -548,54 +548,103 @@ class ForkedProcess:
 
 
 class ForkServer:
+    """The grader's side of the fork server: its control socket, its process.
+
+    Shared by the processes forked from the one that started it (the batch workers, batch.grade_many):
+    they inherit the socket, and each request carries its own answer pipe, so any number of them may ask
+    at once and each gets its own jailer's pid. Only the process that started it stops it."""
+
     def __init__(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = parent
         self.owner = os.getpid()
-        self.lock = threading.Lock()
         env = scrubbed_env(home="/", tmp="/tmp")
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", "-u", str(RUNTIME_DIR / "forkserver.py"), "--sock-fd",
              str(child.fileno()), "--site", sysconfig.get_paths()["purelib"]],
             stdin=subprocess.DEVNULL, pass_fds=(child.fileno(),), cwd="/", env=env, start_new_session=True)
         child.close()
+        self.pid = self.proc.pid
+        self._pidfd = os.pidfd_open(self.pid)  # readable once the server has exited, in any process sharing it
+
+    def alive(self) -> bool:
+        if self._pidfd < 0:
+            return False
+        try:
+            return not select.select([self._pidfd], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
 
     def spawn(self, request: dict, fds: list[int]) -> int:
-        with self.lock:
-            self.sock.sendmsg([json.dumps(request).encode()],
-                              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
-            ready, _, _ = select.select([self.sock], [], [], 120)  # the first answer waits for torch's import
-            reply = json.loads(self.sock.recv(1 << 16) or b"{}") if ready else {}
+        answer_r, answer_w = os.pipe()
+        try:
+            try:
+                self.sock.sendmsg([json.dumps(request).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                                    array.array("i", [*fds, answer_w]).tobytes())])
+            finally:
+                os.close(answer_w)  # the server holds the only other copy: EOF if it dies or never answers
+            # The first answer waits for the server's imports (torch): up to two minutes on a loaded machine.
+            data = b""
+            deadline = time.monotonic() + 120
+            while not data.endswith(b"\n"):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([answer_r], [], [], remaining)[0]:
+                    break
+                chunk = os.read(answer_r, 1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as exc:
+            raise SandboxCrash(f"the fork server could not start the sandbox ({exc})") from None
+        finally:
+            os.close(answer_r)
+        reply = json.loads(data) if data.endswith(b"\n") else {}
         if not reply.get("ok"):
             raise SandboxCrash(f"the fork server could not start the sandbox ({reply.get('error', 'no answer')})")
         return int(reply["pid"])
 
     def close(self) -> None:
+        """Stop the server (its owner only: a worker that inherited it leaves it serving the others) and
+        close this process's descriptors of it."""
+        if self._pidfd < 0:
+            return
         self.sock.close()
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        if os.getpid() == self.owner:
+            try:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        os.close(self._pidfd)
+        self._pidfd = -1
 
 
 _SERVER: ForkServer | None = None
 
 
 def fork_server() -> ForkServer | None:
-    """This grader process's fork server, started on first use; None where it cannot be used (no
+    """The fork server of this grader process, or the one it inherited from the process that forked it (a
+    batch worker shares its parent's), started on first use; None where it cannot be used (no
     os.pidfd_open, AUTOGRADER_FORKSERVER=0), with one warning line: the child then starts as before."""
     global _SERVER
     if os.environ.get("AUTOGRADER_FORKSERVER", "1") == "0":
         return None
-    if _SERVER is not None and _SERVER.owner == os.getpid() and _SERVER.proc.poll() is None:
-        return _SERVER
+    if _SERVER is not None:
+        if _SERVER.alive():
+            return _SERVER
+        _SERVER.close()
     if not hasattr(os, "pidfd_open") or not hasattr(socket, "SCM_RIGHTS"):
         _warn_once("no fork server here (os.pidfd_open is missing): each child starts a fresh Python")
         return None
     _SERVER = ForkServer()
     atexit.register(_SERVER.close)
     return _SERVER
+
+
+def start_fork_server() -> ForkServer | None:
+    """Start the fork server now, where the sandbox will use one (namespace mode), so that its imports (torch)
+    run beside the grader's own; the batch workers forked after this share it."""
+    return fork_server() if isolation_mode() == "namespace" else None
 
 
 @functools.lru_cache(maxsize=None)

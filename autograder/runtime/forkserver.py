@@ -5,8 +5,11 @@ environment: it holds no grader memory, no grader descriptor but its control soc
 imports torch (one thread), torch._dynamo (what an optimizer's first step pulls in), numpy, protocol.py and
 the child runtime, and never imports student code, the hidden tests or the reference.
 
-For each request on the control socket (JSON + three descriptors: the request pipe, the reply pipe, the
-output pipe), it forks a *jailer* and answers with the jailer's pid. The jailer, root and trusted:
+For each request on the control socket (JSON + five descriptors: the request pipe, the reply pipe, the
+output pipe, the status pipe, and the answer pipe), it forks a *jailer* and writes the jailer's pid to the
+request's own answer pipe. The grader's batch workers share one server (they inherit its socket): each
+SOCK_SEQPACKET request is one atomic message carrying its own answer pipe, so concurrent requests from
+several workers are each answered to their sender. The jailer, root and trusted:
   1. starts a session, joins the sandbox's cgroup (the paths come in the request), and unshares its
      mount, network and PID namespaces (libc `unshare` through ctypes);
   2. forks the child, pid 1 of the new PID namespace, then waits for it and writes its wait status to the
@@ -40,6 +43,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 24, 38, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+N_FDS = 5  # request, reply, output, status, answer
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -92,29 +96,32 @@ def serve(sock: socket.socket, child) -> None:
     while True:
         _reap()
         try:
-            data, ancdata, _, _ = sock.recvmsg(1 << 16, socket.CMSG_SPACE(4 * 4))
+            data, ancdata, _, _ = sock.recvmsg(1 << 16, socket.CMSG_SPACE(N_FDS * 4))
         except InterruptedError:
             continue
         if not data:
-            return  # the grader closed its end (or died): nothing more to serve
+            return  # every grader process closed its end (or died): nothing more to serve
         fds = array.array("i")
         for level, kind, payload in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+        fds = list(fds)
+        answer = fds.pop() if len(fds) == N_FDS else None  # the sender's own answer pipe
         try:
             request = json.loads(data)
-            if len(fds) != 4:
-                raise ValueError("expected 4 descriptors")
+            if answer is None:
+                raise ValueError(f"expected {N_FDS} descriptors")
             pid = os.fork()
-        except Exception as exc:  # noqa: BLE001  (answered, never fatal to the server)
+        except Exception as exc:  # noqa: BLE001  (answered where it can be, never fatal to the server)
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}).encode())
+            _answer(answer, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
             continue
         if pid == 0:
             try:
                 sock.close()
-                jailer(request, list(fds), child)
+                os.close(answer)
+                jailer(request, fds, child)
             except BaseException as exc:  # noqa: BLE001
                 try:
                     os.write(2, f"forkserver: jailer failed: {exc}\n".encode())
@@ -123,7 +130,19 @@ def serve(sock: socket.socket, child) -> None:
             os._exit(0)
         for fd in fds:
             os.close(fd)
-        sock.send(json.dumps({"ok": True, "pid": pid}).encode())
+        _answer(answer, {"ok": True, "pid": pid})
+
+
+def _answer(fd: int | None, reply: dict) -> None:
+    """One line of JSON on the sender's answer pipe (under PIPE_BUF: one atomic write), then close it."""
+    if fd is None:
+        return
+    try:
+        os.write(fd, json.dumps(reply).encode() + b"\n")
+    except OSError:
+        pass  # the sender gave up waiting: nothing to answer
+    finally:
+        os.close(fd)
 
 
 def _reap() -> None:

@@ -6,6 +6,7 @@ submission to find. The grader side then checks that the server is alive, single
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -108,6 +109,9 @@ def leave_state(token):
         with open(path, "w") as f:
             f.write(token)
     return True
+
+def whoami():
+    return os.getuid(), os.getpid()
 
 def find_state():
     found = []
@@ -233,3 +237,48 @@ def test_fork_server_off_falls_back_to_a_fresh_python(forked, monkeypatch):
     assert call(box, "find_state") == []
     assert not isinstance(box.proc, sandbox_mod.ForkedProcess)
     box.close()
+
+
+def test_forked_workers_share_one_server_each_answered_with_its_own_child(forked):
+    """The batch workers (forked from the grader once it started the server) send their requests on one
+    socket at the same time: each gets its own jailed child, with its own uid, and the server serves on."""
+    make, _ = forked
+    pid = server_pid()
+    workers = []
+    for _ in range(3):
+        r, w = os.pipe()
+        child = os.fork()
+        if child == 0:  # a worker: three children each, requested while the other workers request theirs
+            os.close(r)
+            try:
+                boxes = [make() for _ in range(3)]
+                out = {"server": sandbox_mod.fork_server().pid, "uids": [], "state": []}
+                for box in boxes:
+                    uid, child_pid = call(box, "whoami")
+                    out["uids"].append([uid, box.uid, child_pid])
+                    out["state"].append(call(box, "find_state"))
+                    call(box, "leave_state", "worker")
+                for box in boxes:
+                    box.close()
+                os.write(w, json.dumps(out).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        workers.append((child, r))
+    seen = []
+    for child, r in workers:
+        data = b""
+        while chunk := os.read(r, 65536):
+            data += chunk
+        os.close(r)
+        os.waitpid(child, 0)
+        out = json.loads(data)
+        assert out["server"] == pid, "a worker started a server of its own"
+        for uid, expected, child_pid in out["uids"]:
+            assert uid == expected == sandbox_mod.UID_BASE + child, (uid, expected, child)
+            assert child_pid == 1  # alone in its PID namespace
+        assert out["state"] == [[], [], []]
+        seen.append(child)
+    assert len(seen) == 3
+    assert sandbox_mod.fork_server().pid == pid and sandbox_mod.fork_server().alive()
+    assert call(make(), "find_state") == []
