@@ -11,7 +11,8 @@ Four isolation modes, the strongest that works, chosen once per grader process:
   sandboxes), with no capabilities and `no_new_privs`. The network namespace has only loopback (down);
   when the child's main process dies, the kernel kills everything else in its PID namespace.
   The child does not start a fresh Python: a fork server (runtime/forkserver.py), started once per grader
-  process from a fresh interpreter with a scrubbed environment, has imported torch and the runtime and
+  (and shared by the batch workers it forks: batch.grade_many) from a fresh interpreter with a scrubbed
+  environment, has imported torch and the runtime and
   forks a jailer per child, which builds the same jail with libc calls (unshare, mount, chroot, setresuid,
   capset, no_new_privs) before the submission is imported. AUTOGRADER_FORKSERVER=0 (or a Python without
   os.pidfd_open) takes the path above, through `unshare`, `chroot` and `setpriv`.
