@@ -103,13 +103,15 @@ def test_a_sleep_is_cut_at_the_wall_clock_and_marked_hung(sub):
     assert sub.student.double(2) == 4  # a fresh child
 
 
-def test_cpu_limits_derive_from_the_recorded_reference_times():
-    week = get_week(1)
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_cpu_limits_derive_from_the_recorded_reference_times(number):
+    week = get_week(number)
     recorded = engine.reference_cpu(week)
     tests = engine.select_tests(week)
-    assert recorded, "weeks/week1_mle_sampling/reference_cpu.json is missing (python -m autograder reference-cpu 1)"
+    assert recorded, (f"weeks/{week.folder}/reference_cpu.json is missing "
+                      f"(python -m autograder reference-cpu {number})")
     # A test added since gets its declared timeout (safe, only slower on a hang); a recorded id that is no
-    # longer a test means the file is stale: re-record it (python -m autograder reference-cpu 1).
+    # longer a test means the file is stale: re-record it (python -m autograder reference-cpu N).
     assert set(recorded) <= {t.id for t in tests}, set(recorded) - {t.id for t in tests}
     for t in tests:
         limit = engine.cpu_limit(week, t)
