@@ -403,7 +403,8 @@ def always_valueerror_week_sources(week, classes: str = "constructor") -> dict[s
 
     The stubs with, appended, a `def` for each public function that raises ValueError whatever its
     arguments, and a class for each public class (`classes` is "constructor" or "methods"; the
-    definitions are those of attacks/always_raise/definitions.py). Module constants and private helpers stay as the stub has them."""
+    definitions are those of attacks/always_raise/definitions.py). Module constants and private helpers
+    stay as the stub has them."""
     if classes not in ("constructor", "methods"):
         raise ValueError(f"classes must be 'constructor' or 'methods', got {classes!r}")
     templates = _always_raise_templates()
