@@ -297,6 +297,15 @@ def attack_code(name: str) -> dict[str, str]:
 PRELUDE = "\n" + attack_text("prelude.py")
 
 
+def training_attack(*names: str, **placeholders: str) -> str:
+    """The files `attacks/training/<name>.py`, in order, as code to append to a week's reference (see
+    test_redteam_training.py), with each placeholder `@KEY@` replaced by its value."""
+    text = "".join("\n\n" + attack_text(f"training/{name}.py") for name in names)
+    for key, value in placeholders.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
 # ---------------------------------------------------------------------------------------------
 # Building submissions
 # ---------------------------------------------------------------------------------------------

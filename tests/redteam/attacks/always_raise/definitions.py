@@ -1,8 +1,6 @@
-"""Every public function and class of the graded files raises ValueError whatever its arguments: no test may
-give points for an error raised before the code under test has shown it works (each error test first
-requires a valid call). Not appended as it stands: `redteam_lib.always_valueerror_week_sources` copies these
-definitions once for each public name of the week's stubs, with FUNCTION, CONSTRUCTOR, MODULE, OBJECT and
-METHOD renamed."""
+"""Every public function and class raises ValueError whatever its arguments: error tests need a valid call first."""
+# Not appended as it stands: redteam_lib.always_valueerror_week_sources copies these definitions once for
+# each public name of the week's stubs, with FUNCTION, CONSTRUCTOR, MODULE, OBJECT and METHOD renamed.
 import torch.nn as _rt_nn
 
 
