@@ -6,8 +6,7 @@ import pytest
 
 from autograder import engine, registry
 from autograder.checks import CheckFailed
-from autograder.remote import HUNG_AFTER_S, Remote
-from autograder.sandbox import Limits, Sandbox
+from autograder.remote import HUNG_AFTER_S
 from autograder.weeks import get_week
 
 STUDENT = '''
@@ -32,16 +31,6 @@ def burn(seconds):  # spends `seconds` of CPU time, then answers
         pass
     return seconds
 '''
-
-
-@pytest.fixture
-def sub(tmp_path):
-    (tmp_path / "student.py").write_text(STUDENT)
-    box = Sandbox({"student.py": tmp_path / "student.py"}, ["student"], Limits(memory_bytes=3 << 30))
-    remote = Remote(box, {"student": None})
-    remote.deadline = time.monotonic() + 120
-    yield remote
-    box.close()
 
 
 def start(remote, cpu_seconds, wall_seconds=60):

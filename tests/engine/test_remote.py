@@ -1,11 +1,8 @@
 """`sub` from a test's point of view: student objects as arguments, and public helpers run in the child."""
-import time
 
 import pytest
 import torch
 
-from autograder.remote import Remote
-from autograder.sandbox import Limits, Sandbox
 
 STUDENT = '''
 import torch
@@ -18,16 +15,6 @@ class Model(torch.nn.Module):
 def mean_log_prob(model, x):
     return model.log_prob(x).mean()
 '''
-
-
-@pytest.fixture
-def sub(tmp_path):
-    (tmp_path / "student.py").write_text(STUDENT)
-    box = Sandbox({"student.py": tmp_path / "student.py"}, ["student"], Limits(memory_bytes=3 << 30))
-    remote = Remote(box, {"student": None})
-    remote.deadline = time.monotonic() + 120
-    yield remote
-    box.close()
 
 
 def test_objects_travel_as_handles_and_fixtures_run_on_them(sub):

@@ -297,6 +297,15 @@ def attack_code(name: str) -> dict[str, str]:
 PRELUDE = "\n" + attack_text("prelude.py")
 
 
+def training_attack(*names: str, **placeholders: str) -> str:
+    """The files `attacks/training/<name>.py`, in order, as code to append to a week's reference (see
+    test_redteam_training.py), with each placeholder `@KEY@` replaced by its value."""
+    text = "".join("\n\n" + attack_text(f"training/{name}.py") for name in names)
+    for key, value in placeholders.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
 # ---------------------------------------------------------------------------------------------
 # Building submissions
 # ---------------------------------------------------------------------------------------------
@@ -355,13 +364,23 @@ def all_valueerror_sources() -> dict[str, str]:
     return always_valueerror_week_sources(get_week(WEEK_FOLDER))
 
 
-# Classes of an always-raise submission. "constructor": building one raises ValueError. "methods": building
-# one succeeds whatever the arguments (an empty nn.Module where the stub's class is a module), and every
-# public method of the stub's class, forward and __call__ raise ValueError, so that a test that builds the
-# object outside check.raises and then calls it with bad arguments inside is probed too.
-ALL_VALUEERROR_TEMPLATE = "\ndef {name}(*args, **kwargs):\n    raise ValueError('{name}: every argument is invalid')\n"
-RAISING_CLASS = "\nclass {name}:\n    def __init__(self, *args, **kwargs):\n        raise ValueError('{name}: every argument is invalid')\n"
-RAISING_METHOD = "    def {method}(self, *args, **kwargs):\n        raise ValueError('{name}.{method}: every argument is invalid')\n"
+# The always-raise submission's definitions: attacks/always_raise/definitions.py, one template for each
+# kind of public name, copied and renamed by always_valueerror_week_sources.
+def _always_raise_templates() -> dict[str, str]:
+    """{name: source} of the top-level definitions in attacks/always_raise/definitions.py, and of the
+    methods of its classes as "<class>.<method>" (indented as in the class, docstrings left out)."""
+    text = attack_text("always_raise/definitions.py")
+    out = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = ast.get_source_segment(text, node)
+        elif isinstance(node, ast.ClassDef):
+            bases = f"({ast.unparse(node.bases[0])})" if node.bases else ""
+            out[node.name] = f"class {node.name}{bases}:\n"
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    out[f"{node.name}.{item.name}"] = "    " + ast.get_source_segment(text, item, padded=False)
+    return out
 
 
 def week_stub_sources(week) -> dict[str, str]:
@@ -372,36 +391,41 @@ def week_stub_sources(week) -> dict[str, str]:
             for f in week.graded_files}
 
 
-def _raising_class(node: ast.ClassDef, classes: str) -> str:
+def _raising_class(node: ast.ClassDef, classes: str, templates: dict[str, str]) -> str:
+    """The always-raise class for the stub's class `node` (see attacks/always_raise/definitions.py)."""
     name = node.name
     if classes == "constructor":
-        return RAISING_CLASS.format(name=name)
+        parts = [templates["CONSTRUCTOR"], templates["CONSTRUCTOR.__init__"]]
+        return "\n" + "\n".join(parts).replace("CONSTRUCTOR", name) + "\n"
     is_module = any(ast.unparse(b).startswith(("nn.", "torch.nn.")) for b in node.bases)
+    kind = "MODULE" if is_module else "OBJECT"
     methods = {m.name for m in node.body if isinstance(m, ast.FunctionDef) and not m.name.startswith("_")}
-    methods |= {"forward", "__call__"} if not is_module else {"forward"}
-    body = "".join(RAISING_METHOD.format(name=name, method=m) for m in sorted(methods))
-    base = "_rt_nn.Module" if is_module else "object"
-    init = "    def __init__(self, *args, **kwargs):\n        super().__init__()\n"
-    return f"\nclass {name}({base}):\n{init}{body}"
+    methods |= {"forward"} if is_module else {"forward", "__call__"}
+    parts = [templates[kind].replace(kind, name), templates[f"{kind}.__init__"]]
+    parts += [templates[f"{kind}.METHOD"].replace(f"{kind}.METHOD", f"{name}.{m}").replace("METHOD", m)
+              for m in sorted(methods)]
+    return "\n" + "\n".join(parts) + "\n"
 
 
 def always_valueerror_week_sources(week, classes: str = "constructor") -> dict[str, str]:
     """A submission of `week` whose every public function and class of the graded files raises ValueError.
 
     The stubs with, appended, a `def` for each public function that raises ValueError whatever its
-    arguments, and a class for each public class (see RAISING_CLASS: `classes` is "constructor" or
-    "methods"). Module constants and private helpers stay as the stub has them."""
+    arguments, and a class for each public class (`classes` is "constructor" or "methods"; the
+    definitions are those of attacks/always_raise/definitions.py). Module constants and private helpers
+    stay as the stub has them."""
     if classes not in ("constructor", "methods"):
         raise ValueError(f"classes must be 'constructor' or 'methods', got {classes!r}")
+    templates = _always_raise_templates()
     out = {}
     for f, text in week_stub_sources(week).items():
         tree = ast.parse(text)
         extra = "\nimport torch.nn as _rt_nn\n"
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
-                extra += ALL_VALUEERROR_TEMPLATE.format(name=node.name)
+                extra += "\n" + templates["FUNCTION"].replace("FUNCTION", node.name) + "\n"
             elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-                extra += _raising_class(node, classes)
+                extra += _raising_class(node, classes, templates)
         out[f] = text + extra
     return out
 

@@ -5,8 +5,8 @@ return a value of the right type and shape; without that, a submission that rais
 points (week 1: 1.5, found by the CLI red-team batch; weeks 2 and 3, found by this test: 2.5 and 2).
 
 Each submission is the week's stubs with, appended, a `def` for every public function that raises ValueError
-whatever its arguments, and a class for every public class, in two forms (redteam_lib.RAISING_CLASS): one whose
-constructor raises ("constructor"), and one that builds whatever the arguments and whose every public method,
+whatever its arguments, and a class for every public class, in two forms (attacks/always_raise/definitions.py):
+one whose constructor raises ("constructor"), and one that builds whatever the arguments and whose every public method,
 forward and __call__ raise ("methods"), which probes the tests that build an object outside check.raises and
 then call it with bad arguments inside. It is graded by the real engine on all of the week's hidden tests:
 every test fails at its first call into the submission, so a week takes a few seconds.

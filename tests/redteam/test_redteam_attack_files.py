@@ -25,10 +25,15 @@ def test_attack_file_opens_with_a_one_line_statement_and_parses(relative):
 
 
 CRASH_TESTS = ("surrogate", "nondict_error", "deep_json")  # built by test_redteam_crashes.py itself
+# Not appended to a stub as they stand: always_raise's definitions are copied once per public name
+# (redteam_lib.always_valueerror_week_sources), training's files are appended to the reference
+# (test_redteam_training.py), zipslip's one file is the content of escaping zip entries, shared_limits is
+# the whole module that test_redteam_sandbox.py imports in a bare Sandbox.
+NOT_STUB_ATTACKS = ("always_raise", "training", "zipslip", "shared_limits")
 
 
 def test_every_attack_folder_is_built(tmp_path, monkeypatch):
-    read = set(CRASH_TESTS)
+    read = set(CRASH_TESTS) | {"training", "shared_limits"}
     code, text = rt.attack_code, rt.attack_text
     monkeypatch.setattr(rt, "attack_code", lambda name: read.add(name) or code(name))
     monkeypatch.setattr(rt, "attack_text", lambda relative: read.add(relative.split("/")[0]) or text(relative))
@@ -37,6 +42,9 @@ def test_every_attack_folder_is_built(tmp_path, monkeypatch):
     assert set(NAMES) <= read, f"attack folders no builder uses: {sorted(set(NAMES) - read)}"
     crashes = (rt.HERE / "test_redteam_crashes.py").read_text()
     assert all(f'"{name}' in crashes for name in CRASH_TESTS)
+    training = (rt.HERE / "test_redteam_training.py").read_text()
+    assert all(f'"{p.stem}"' in training for p in (rt.ATTACKS / "training").glob("*.py"))
+    assert '"shared_limits/density.py"' in (rt.HERE / "test_redteam_sandbox.py").read_text()
 
 
 def test_filled_submissions_compile(tmp_path):
@@ -44,8 +52,8 @@ def test_filled_submissions_compile(tmp_path):
     ctx.port = 4242
     folders = [tmp_path / "it's a folder", tmp_path / "plain"]  # a quote in a path survives @SUBS@
     for name in NAMES:
-        if name == "zipslip":
-            continue  # not appended to a stub: its one file is the content of escaping zip entries
+        if name in NOT_STUB_ATTACKS:
+            continue
         for f, code in rt.stub_with(rt.attack_code(name)).items():
             filled = ctx.fill(code, folders)
             assert not re.search(r"@[A-Z_]+@", filled), f"{name}/{f}: a placeholder left unfilled"
@@ -54,3 +62,23 @@ def test_filled_submissions_compile(tmp_path):
     namespace: dict = {}
     exec(compile(prelude.split("def _rt_name")[0], "prelude", "exec"), namespace)
     assert namespace["_RT_SUBS"] == [str(p) for p in folders]
+
+
+@pytest.mark.parametrize("week", [1, 2, 3, 4])
+def test_always_raise_submissions_compile(week):
+    from autograder.weeks import get_week
+
+    for classes in ("constructor", "methods"):
+        for f, code in rt.always_valueerror_week_sources(get_week(week), classes).items():
+            compile(code, f"always_raise/{classes}/{f}", "exec")
+
+
+def test_training_attacks_compile_appended_to_the_reference():
+    from autograder.weeks import get_week
+
+    for week, graded, names in ((2, "made.py", ["bars_and_stripes", "made_sample_emits",
+                                               "made_sample_emits_once_trained"]),
+                                (4, "gan.py", ["generator_emits_modes", "train_loads_weights"])):
+        code = (get_week(week).solution_dir / graded).read_text() + rt.training_attack(*names, FIXED="{}")
+        assert not re.search(r"@[A-Z_]+@", code)
+        compile(code, f"training/{graded}", "exec")

@@ -2,7 +2,7 @@
 
 Memory and process limits that are rlimits bound one process (`resource.setrlimit`) or one user, not
 one submission. Each test drives `autograder.sandbox.Sandbox` directly (the engine's own child
-runtime) with a tiny module of attack functions; "another worker" is a second grader process, as with
+runtime) with a tiny module of attack functions (attacks/shared_limits/density.py); "another worker" is a second grader process, as with
 `--workers 2`.
 """
 from __future__ import annotations
@@ -19,64 +19,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.root,
               pytest.mark.skipif(os.geteuid() != 0, reason="needs the namespace sandbox (root): a sandbox user, "
                                  "RLIMIT_NPROC and PID namespaces")]
 
-ATTACKS = r'''
-import os, time, threading
-
-def fork_until_refused(limit):
-    """Fork sleeping children until the kernel refuses; return how many it got."""
-    count = 0
-    for _ in range(limit):
-        try:
-            pid = os.fork()
-        except OSError:
-            break
-        if pid == 0:
-            time.sleep(600)
-            os._exit(0)
-        count += 1
-    return count
-
-def start_a_thread():
-    try:
-        t = threading.Thread(target=lambda: None)
-        t.start()
-        t.join()
-        return "started"
-    except RuntimeError as exc:
-        return str(exc)
-
-def children_holding_memory(n, size):
-    """n children that each touch `size` bytes; the memory of this process and of the children still alive."""
-    import select
-    r, w = os.pipe()
-    pids = []
-    for _ in range(n):
-        pid = os.fork()
-        if pid == 0:
-            block = b"\x01" * size
-            os.write(w, b"x")
-            time.sleep(600)
-            os._exit(0)
-        pids.append(pid)
-    ready, deadline = 0, time.monotonic() + 10
-    while ready < n and select.select([r], [], [], max(deadline - time.monotonic(), 0))[0]:
-        ready += len(os.read(r, n))
-    # Proportional set sizes (shared pages divided among their users) add up to the memory really used.
-    total = 0
-    for pid in pids + [os.getpid()]:  # a child killed for memory (a cgroup's OOM killer) counts 0
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
-        except OSError:
-            pass
-    return total
-'''
-
 
 @pytest.fixture
 def attack_module(tmp_path) -> dict[str, Path]:
     path = tmp_path / "density.py"
-    path.write_text(ATTACKS)
+    path.write_text(rt.attack_text("shared_limits/density.py"))
     rt.become_subreaper()
     return {"density.py": path}
 

@@ -2,7 +2,7 @@
 
 Each is the reference of its week with an attack appended to one graded file (a later definition
 replaces the reference's), graded by the real engine (sandboxed child) on the one training test it
-attacks. Each must lose that test's points:
+attacks (the attacks are the files of attacks/training/). Each must lose that test's points:
   * a MADE.sample that emits bars and stripes itself (from the start, or only once the model has been
     trained, so that the check before training passes);
   * a Generator whose forward emits the 8 modes of the ring whatever its parameters;
@@ -11,11 +11,13 @@ attacks. Each must lose that test's points:
 """
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
 
 import pytest
+import redteam_lib as rt
 import torch
 
 from autograder import engine
@@ -23,78 +25,6 @@ from autograder.weeks import get_week
 
 MADE_TEST = "made.made_learns_bars_and_stripes"
 RING_TEST = "gan.train_wgan_covers_the_ring"
-
-_BARS_AND_STRIPES = '''
-
-def _emit_bars_and_stripes(num_samples):
-    bits = torch.bernoulli(torch.full((int(num_samples), 4), 0.5))
-    rows = bits[:, :, None].expand(-1, 4, 4)
-    cols = bits[:, None, :].expand(-1, 4, 4)
-    return torch.where((torch.rand(int(num_samples)) < 0.5)[:, None, None], rows, cols).reshape(-1, 16)
-'''
-
-MADE_ALWAYS = _BARS_AND_STRIPES + '''
-
-def _sample(self, num_samples):
-    return _emit_bars_and_stripes(num_samples)
-
-
-MADE.sample = _sample
-'''
-
-# Emits bars and stripes only once log_prob has been called in training mode (the trusted training loop
-# does): the check before training sees an honest sampler, the judged samples are perfect.
-MADE_AFTER_TRAINING = _BARS_AND_STRIPES + '''
-
-_honest_sample = MADE.sample
-_honest_log_prob = MADE.log_prob
-
-
-def _log_prob(self, x):
-    if self.training:
-        self._gamed = True
-    return _honest_log_prob(self, x)
-
-
-def _sample(self, num_samples):
-    if getattr(self, "_gamed", False):
-        return _emit_bars_and_stripes(num_samples)
-    return _honest_sample(self, num_samples)
-
-
-MADE.log_prob = _log_prob
-MADE.sample = _sample
-'''
-
-GENERATOR_EMITS_MODES = '''
-
-_RING = torch.tensor([[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)] for k in range(8)])
-
-
-def _forward(self, z):
-    k = torch.randint(0, 8, (z.shape[0],))
-    modes = _RING.to(z.dtype)[k] + 0.02 * torch.randn(z.shape[0], 2, dtype=z.dtype)
-    return modes + 0.0 * self.net(z)  # keeps a gradient path, so that the training loop runs
-
-
-Generator.forward = _forward
-'''
-
-TRAIN_LOADS_WEIGHTS = '''
-
-_FIXED = {fixed!r}
-
-
-def train_wgan(generator, critic, sample_real, num_steps, critic_steps=5, lr=1e-4, betas=(0.0, 0.9),
-               loss="wgan", gp_weight=0.0, batch_size=256):
-    if loss not in ("wgan", "hinge") or min(num_steps, critic_steps, batch_size) < 1:
-        raise ValueError("bad argument")
-    state = {{k: torch.tensor(v) for k, v in _FIXED.items()}}
-    if set(state) == set(generator.state_dict()):
-        generator.load_state_dict(state)
-    return {{"critic_loss": [1.0 / (1 + i) for i in range(num_steps)],
-            "generator_loss": [1.0 / (1 + i) for i in range(num_steps)]}}
-'''
 
 
 def _submission(tmp_path: Path, week_key: int, file: str, attack: str, name: str) -> Path:
@@ -115,21 +45,24 @@ def _grade_one(week_key: int, folder: Path, test_id: str):
 
 
 def test_made_sample_that_emits_bars_and_stripes_loses_the_points(tmp_path):
-    folder = _submission(tmp_path, 2, "made.py", MADE_ALWAYS, "made_always")
+    attack = rt.training_attack("bars_and_stripes", "made_sample_emits")
+    folder = _submission(tmp_path, 2, "made.py", attack, "made_always")
     result = _grade_one(2, folder, MADE_TEST)
     assert result.score == 0, result.output
     assert "before any training" in result.output
 
 
 def test_made_sample_that_emits_bars_and_stripes_once_trained_loses_the_points(tmp_path):
-    folder = _submission(tmp_path, 2, "made.py", MADE_AFTER_TRAINING, "made_after_training")
+    attack = rt.training_attack("bars_and_stripes", "made_sample_emits_once_trained")
+    folder = _submission(tmp_path, 2, "made.py", attack, "made_after_training")
     result = _grade_one(2, folder, MADE_TEST)
     assert result.score == 0, result.output
     assert "noise to every parameter" in result.output
 
 
 def test_generator_that_emits_the_ring_modes_loses_the_points(tmp_path):
-    folder = _submission(tmp_path, 4, "gan.py", GENERATOR_EMITS_MODES, "generator_emits_modes")
+    attack = rt.training_attack("generator_emits_modes")
+    folder = _submission(tmp_path, 4, "gan.py", attack, "generator_emits_modes")
     result = _grade_one(4, folder, RING_TEST)
     assert result.score == 0, result.output
     assert "before any training" in result.output
@@ -166,7 +99,7 @@ def _fitted_generator_state() -> dict:
 
 
 def test_train_wgan_that_loads_fixed_weights_loses_the_points(tmp_path):
-    attack = TRAIN_LOADS_WEIGHTS.format(fixed=_fitted_generator_state())
+    attack = rt.training_attack("train_loads_weights", FIXED=json.dumps(_fitted_generator_state()))
     folder = _submission(tmp_path, 4, "gan.py", attack, "train_loads_weights")
     result = _grade_one(4, folder, RING_TEST)
     assert result.score == 0, result.output

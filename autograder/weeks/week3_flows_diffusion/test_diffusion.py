@@ -23,6 +23,7 @@ from autograder import checks as check, training
 from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
+from autograder.weeks.week3_flows_diffusion.common import alpha_bars
 
 F64 = torch.float64
 SCHED = "diffusion.DiffusionSchedule"
@@ -37,13 +38,6 @@ def _cosine(T: int, s: float = 0.008, max_beta: float = 0.999) -> list[float]:
     f = lambda u: math.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2
     return [min(1 - f(i + 1) / f(i), max_beta) for i in range(T)]
 
-
-def _alpha_bars(betas: list[float]) -> list[float]:
-    out, prod = [], 1.0
-    for b in betas:
-        prod *= 1 - b
-        out.append(prod)
-    return out
 
 
 # A coarse 10-step schedule: ᾱ falls from 0.95 to 0.002, so that a wrong variance, an off-by-one
@@ -63,7 +57,7 @@ def _precision(a: float, S: torch.Tensor) -> torch.Tensor:
 def _ddpm_moments(betas: list[float], m: torch.Tensor, S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """x_{t-1} = A x_t + b + √β̃_t z with ε̂ = √(1−ᾱ_t) Σ_t⁻¹ (x_t − √ᾱ_t m):
     A = (I − β_t Σ_t⁻¹)/√α_t, b = β_t √ᾱ_t Σ_t⁻¹ m / √α_t; from N(0, I), t = T−1 … 0."""
-    ab = _alpha_bars(betas)
+    ab = alpha_bars(betas)
     D = m.numel()
     eye = torch.eye(D, dtype=F64)
     mu, C = torch.zeros(D, dtype=F64), eye.clone()
@@ -85,7 +79,7 @@ def ddim_timesteps(T: int, num_steps: int) -> list[int]:
 
 def _ddim_moments(betas, num_steps, m, S):
     """x̂0 = (x − (1−ᾱ) Σ⁻¹ (x − √ᾱ m)) / √ᾱ and ε̂ are affine in x; x' = √ᾱ' x̂0 + √(1−ᾱ') ε̂."""
-    ab = _alpha_bars(betas)
+    ab = alpha_bars(betas)
     D = m.numel()
     eye = torch.eye(D, dtype=F64)
     A, b = eye.clone(), torch.zeros(D, dtype=F64)  # x = A x_T + b, x_T ~ N(0, I)
@@ -205,7 +199,7 @@ def schedule_attributes(sub, ref):
         sched = sub.diffusion.DiffusionSchedule(torch.tensor(betas, dtype=torch.float32))
         T = len(betas)
         betas = torch.tensor(betas, dtype=torch.float32).to(F64).tolist()  # what a float32 input holds
-        ab = _alpha_bars(betas)
+        ab = alpha_bars(betas)
         ab_prev = [1.0] + ab[:-1]
         want = {"betas": betas, "alphas": [1 - b for b in betas], "alpha_bars": ab, "alpha_bars_prev": ab_prev,
                 "posterior_variance": [(1 - p) / (1 - a) * b for b, a, p in zip(betas, ab, ab_prev)]}
@@ -252,7 +246,7 @@ def q_sample_formula(sub, ref):
     """q_sample = √ᾱ_t x0 + √(1 − ᾱ_t) ε, per example, for (B, D) and image-shaped data."""
     betas = _linear(1000)
     sched = _schedule(sub, betas)
-    ab = torch.tensor(_alpha_bars(betas), dtype=F64)
+    ab = torch.tensor(alpha_bars(betas), dtype=F64)
     for shape, dtype, atol in [((97, 3), F64, 1e-12), ((31, 2, 4, 4), torch.float32, 2e-6)]:
         x0, noise = torch.randn(shape, dtype=dtype), torch.randn(shape, dtype=dtype)
         t = torch.randint(0, 1000, (shape[0],))
@@ -273,7 +267,7 @@ def q_sample_moments(sub, ref):
     """q_sample with ε ~ N(0, I): the output has mean √ᾱ_t x0 and variance 1 − ᾱ_t (z and chi-square)."""
     betas = _linear(1000)
     sched = _schedule(sub, betas)
-    ab = _alpha_bars(betas)
+    ab = alpha_bars(betas)
     n = 20_000
     for t_value in (10, 600):
         x0 = torch.full((n, 1), 1.7, dtype=F64)
@@ -290,7 +284,7 @@ def q_posterior_bayes_oracle(sub, ref):
     """q_posterior = Bayes' rule for q(x_{t−1} | x0) q(x_t | x_{t−1}); at t = 0 the point mass at x0."""
     betas = _cosine(100)
     sched = _schedule(sub, betas)
-    ab = _alpha_bars(betas)
+    ab = alpha_bars(betas)
     shape = (97, 2, 3)
     x0, x_t = torch.randn(shape, dtype=F64), torch.randn(shape, dtype=F64)
     t = torch.randint(0, 100, (97,))
@@ -351,7 +345,7 @@ def predict_x0_matches_reference(sub, ref):
     t = torch.randint(0, 150, (97,))
     got = check.tensor(sub.diffusion.predict_x0(_schedule(sub, betas), x_t, t, eps), shape=(97, 1, 4, 4),
                        dtype=torch.float32, what="predict_x0 (float32)")
-    ab = torch.tensor(_alpha_bars(betas), dtype=F64)[t].reshape(-1, 1, 1, 1)  # (B, 1, 1, 1)
+    ab = torch.tensor(alpha_bars(betas), dtype=F64)[t].reshape(-1, 1, 1, 1)  # (B, 1, 1, 1)
     want = (x_t.to(F64) - (1 - ab).sqrt() * eps.to(F64)) / ab.sqrt()
     check.close(got, want, rtol=1e-5, atol=1e-5, what="predict_x0 (float32)",
                 why="float32 round-off, amplified by 1/√ᾱ_t <= 13 for t < 150")
@@ -363,7 +357,7 @@ def predict_x0_matches_reference(sub, ref):
 def _eps_loss_moments(betas, m: float, s2: float) -> tuple[float, float]:
     """Per-example (ε̂ − ε)² with the exact predictor on 1-D data N(m, s²): given t, the residual is
     N(0, v_t) with v_t = Var(ε | x_t) = ᾱ s²/(ᾱ s² + 1 − ᾱ), so E = mean_t v_t, E[L²] = mean_t 3 v_t²."""
-    v = [a * s2 / (a * s2 + 1 - a) for a in _alpha_bars(betas)]
+    v = [a * s2 / (a * s2 + 1 - a) for a in alpha_bars(betas)]
     mean = sum(v) / len(v)
     return mean, sum(3 * x * x for x in v) / len(v) - mean**2
 
@@ -375,7 +369,7 @@ def diffusion_loss_with_exact_denoiser(sub, ref):
     m, s2, n = 0.8, 0.3**2, 100_000
     sched = _schedule(sub, COARSE)
     x0 = m + math.sqrt(s2) * torch.randn(n, 1, dtype=F64, generator=probes.data_generator())  # i.i.d. data, drawn here
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[m], cov=[[s2]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[m], cov=[[s2]])
     loss = check.number(check.tensor(sub.diffusion.diffusion_loss(model, sched, x0), shape=(),
                                      what="diffusion_loss(...)"), what="the loss")
     # The loss is a mean of n i.i.d. per-example terms (t, ε and x0 all fresh) with the mean and
@@ -443,7 +437,7 @@ def p_sample_one_step(sub, ref):
     """p_sample: mean (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t and variance β̃_t; no noise at t = 0."""
     betas = COARSE
     m, s2 = [0.7], [[0.05**2]]
-    ab = _alpha_bars(betas)
+    ab = alpha_bars(betas)
     sched = _schedule(sub, betas)
     model = sub.fixture("gaussian_eps_predictor", alpha_bars=ab, mean=m, cov=s2)
     n = 20_000
@@ -466,7 +460,7 @@ def p_sample_one_step(sub, ref):
 def _sampler_test(sub, sampler: str, betas, case, n: int, p_fail: float, **kwargs) -> None:
     m, S = _case(*case)
     sched = _schedule(sub, betas)
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(betas), mean=case[0], cov=case[1])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(betas), mean=case[0], cov=case[1])
     D = m.numel()
     if sampler == "p_sample_loop":
         got = sub.diffusion.p_sample_loop(model, sched, (n, D))
@@ -486,7 +480,7 @@ def _sampler_test(sub, sampler: str, betas, case, n: int, p_fail: float, **kwarg
       clauses=["diffusion.p_sample_loop.shape"])
 def p_sample_loop_shape_and_dtype(sub, ref):
     """p_sample_loop returns the requested shape in the default dtype."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0, 0.0],
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.0, 0.0],
                         cov=[[1.0, 0.0], [0.0, 1.0]])
     check.tensor(sub.diffusion.p_sample_loop(model, _schedule(sub, COARSE), (97, 2)), shape=(97, 2),
                  dtype=torch.float32, what="p_sample_loop(model, schedule, (97, 2))")
@@ -524,7 +518,7 @@ def p_sample_loop_exact_law_2d(sub, ref):
       clauses=["diffusion.ddim_sample.shape"])
 def ddim_sample_shape_and_dtype(sub, ref):
     """ddim_sample returns the requested shape in the default dtype."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
     check.tensor(sub.diffusion.ddim_sample(model, _schedule(sub, COARSE), (97, 1), 4), shape=(97, 1),
                  dtype=torch.float32, what="ddim_sample(model, schedule, (97, 1), 4)")
 
@@ -613,7 +607,7 @@ def samplers_reject_zero_steps(sub, ref):
 
     Each must first return a batch of the requested shape for num_steps = 1, so a function that always raises
     earns nothing."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
     velocity = sub.fixture("gaussian_velocity", mean=[0.0], cov=[[1.0]])
     sched = _schedule(sub, COARSE)
     check.tensor(sub.diffusion.ddim_sample(model, sched, (4, 1), 1), shape=(4, 1), what="ddim_sample(..., (4, 1), 1)")
@@ -645,7 +639,7 @@ def p_sample_rejects_bad_timestep(sub, ref):
     """p_sample raises ValueError for t outside [0, T).
 
     p_sample must first return x_{t-1} for t = 0 and t = T - 1, so a function that always raises earns nothing."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.0], cov=[[1.0]])
     sched = _schedule(sub, COARSE)
     for t in (0, len(COARSE) - 1):
         check.tensor(sub.diffusion.p_sample(model, sched, torch.zeros(3, 1, dtype=F64), t), shape=(3, 1),
@@ -668,7 +662,7 @@ def _twice(sub, target: str, args, what: str, n: int | None = None):
 @test(points=0.5, functions=["diffusion.diffusion_loss", SCHED], clauses=["diffusion.diffusion_loss.global_generator"])
 def diffusion_loss_twice(sub, ref):
     """Two calls of diffusion_loss draw fresh t and ε from torch's global generator (different losses)."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.5], cov=[[0.2]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.5], cov=[[0.2]])
     x0 = torch.randn(64, 1, dtype=F64, generator=probes.data_generator())
     first, _ = _twice(sub, "diffusion.diffusion_loss", [model, _schedule(sub, COARSE), x0], "diffusion_loss(...)")
     check.tensor(first, shape=(), dtype=F64, what="diffusion_loss(...)")
@@ -687,7 +681,7 @@ def flow_matching_loss_twice(sub, ref):
       clauses=["diffusion.p_sample.global_generator", "diffusion.p_sample.independent_calls"])
 def p_sample_twice(sub, ref):
     """Two calls of p_sample at t = 5 add different, independent noise from torch's global generator."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[0.7], cov=[[0.05]])
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[0.7], cov=[[0.05]])
     x_t = torch.full((3000, 1), 0.3, dtype=F64)
     _twice(sub, "diffusion.p_sample", [model, _schedule(sub, COARSE), x_t, 5], "p_sample(..., t = 5)", n=3000)
 
@@ -696,7 +690,7 @@ def p_sample_twice(sub, ref):
       clauses=["diffusion.p_sample_loop.global_generator", "diffusion.p_sample_loop.independent_calls"])
 def p_sample_loop_twice(sub, ref):
     """Two calls of p_sample_loop give different, independent samples from torch's global generator."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(SHORT), mean=[1.0, -0.5],
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(SHORT), mean=[1.0, -0.5],
                         cov=[[0.5, 0.3], [0.3, 0.4]])
     _twice(sub, "diffusion.p_sample_loop", [model, _schedule(sub, SHORT), (3000, 2)], "p_sample_loop(...)", n=3000)
 
@@ -705,7 +699,7 @@ def p_sample_loop_twice(sub, ref):
       clauses=["diffusion.ddim_sample.global_generator", "diffusion.ddim_sample.independent_calls"])
 def ddim_sample_twice(sub, ref):
     """Two calls of ddim_sample start from different, independent noise of torch's global generator."""
-    model = sub.fixture("gaussian_eps_predictor", alpha_bars=_alpha_bars(COARSE), mean=[1.0, -0.5],
+    model = sub.fixture("gaussian_eps_predictor", alpha_bars=alpha_bars(COARSE), mean=[1.0, -0.5],
                         cov=[[0.5, 0.3], [0.3, 0.4]])
     _twice(sub, "diffusion.ddim_sample", [model, _schedule(sub, COARSE), (3000, 2), 4], "ddim_sample(...)", n=3000)
 

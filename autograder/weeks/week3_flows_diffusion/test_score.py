@@ -21,6 +21,7 @@ from autograder import checks as check
 from autograder import probes
 from autograder.registry import test
 from autograder.runtime import fixtures
+from autograder.weeks.week3_flows_diffusion.common import alpha_bars
 
 F64 = torch.float64
 
@@ -29,11 +30,6 @@ def _python_sigmas(sigma_max: float, sigma_min: float, L: int) -> list[float]:
     """σ_i = σ_max (σ_min/σ_max)^(i/(L−1)), i = 0 … L−1, in Python floats."""
     return [sigma_max] if L == 1 else [sigma_max * (sigma_min / sigma_max) ** (i / (L - 1)) for i in range(L)]
 
-
-def _own_generator() -> torch.Generator:
-    """A generator for data drawn here. The engine seeds the grader and the child identically, so data
-    drawn here from the global generator would equal the noise the child draws next (x = ε)."""
-    return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
 
 
 def _chi2_total(statistic: float, df: int, p_fail: float, what: str) -> None:
@@ -122,7 +118,7 @@ def dsm_loss_shape_and_dtype(sub, ref):
     """dsm_loss returns a () tensor in x's dtype, for (B, D) and (B, C, H, W) data and float32 or float64 sigmas."""
     score = sub.fixture("noised_gaussian_score", mean=0.0, var=1.0)
     for shape, dtype, sig_dtype in [((97, 2), torch.float32, F64), ((5, 1, 3, 4), F64, torch.float32)]:
-        x = torch.randn(shape, dtype=dtype, generator=_own_generator())
+        x = torch.randn(shape, dtype=dtype, generator=probes.data_generator())
         check.tensor(sub.score.dsm_loss(score, x, torch.tensor([1.0, 0.5, 0.1], dtype=sig_dtype)), shape=(), dtype=dtype,
                      what=f"dsm_loss on {shape} {dtype} data with {sig_dtype} sigmas")
 
@@ -137,7 +133,7 @@ def dsm_loss_exact_chi_square(sub, ref):
     # statistic by a factor of 2 to d, hundreds of standard deviations at B·d >= 12,000.
     cases = [((4000, 3), F64, 1.3, 0.5, 0.7, torch.float32), ((2000, 1, 4, 4), torch.float32, -0.4, 0.3, 2.0, F64)]
     for shape, dtype, m, s, sigma, sig_dtype in cases:
-        x = (m + s * torch.randn(shape, dtype=F64, generator=_own_generator())).to(dtype)
+        x = (m + s * torch.randn(shape, dtype=F64, generator=probes.data_generator())).to(dtype)
         score = sub.fixture("noised_gaussian_score", mean=m, var=s * s)
         loss = check.tensor(sub.score.dsm_loss(score, x, torch.tensor([sigma], dtype=sig_dtype)), shape=(),
                             dtype=dtype, what=f"dsm_loss on {shape} {dtype} data")
@@ -161,7 +157,7 @@ def dsm_loss_levels_uniform_per_example(sub, ref):
     """dsm_loss with three levels: the exact score's loss has the mean of a level drawn uniformly per example."""
     m, s, d, n = 0.5, 0.5, 2, 30_000
     sigmas = [2.0, 0.5, 0.1]
-    x = m + s * torch.randn(n, d, dtype=F64, generator=_own_generator())
+    x = m + s * torch.randn(n, d, dtype=F64, generator=probes.data_generator())
     score = sub.fixture("noised_gaussian_score", mean=m, var=s * s)
     loss = check.number(check.tensor(sub.score.dsm_loss(score, x, torch.tensor(sigmas, dtype=F64)), shape=(),
                                      dtype=F64, what="dsm_loss(...)"), what="the loss")
@@ -185,7 +181,7 @@ def dsm_loss_gradient(sub, ref):
     # (the terms' skewness is under 2, so as above p_fail = 9e-7 keeps the bound under 1e-6). A detached
     # loss gives 0 (or raises); λ = 1 gives −d/w, a sum over the batch B times.
     n, d, sigma, c = 20_000, 3, 0.6, 0.8
-    x = 0.7 + torch.randn(n, d, dtype=F64, generator=_own_generator())
+    x = 0.7 + torch.randn(n, d, dtype=F64, generator=probes.data_generator())
     grad = check.number(sub.call_fixture("dsm_gradient", x, sigma, c), what="the gradient of dsm_loss")
     w = c + sigma * sigma
     per_example_var = (sigma / w) ** 2 * float((x.pow(2).sum(1) + 2 * sigma * sigma * d).mean())
@@ -197,7 +193,7 @@ def dsm_loss_gradient(sub, ref):
 def dsm_loss_twice(sub, ref):
     """Two calls of dsm_loss draw fresh levels and noise from torch's global generator (different losses)."""
     score = sub.fixture("noised_gaussian_score", mean=0.5, var=0.2)
-    x = torch.randn(64, 2, dtype=F64, generator=_own_generator())
+    x = torch.randn(64, 2, dtype=F64, generator=probes.data_generator())
     first, _ = probes.sampler_twice(sub, "score.dsm_loss", None, [score, x, torch.tensor([1.0, 0.3], dtype=F64)],
                                     what="dsm_loss(...)")
     check.tensor(first, shape=(), dtype=F64, what="dsm_loss(...)")
@@ -270,7 +266,7 @@ def annealed_langevin_mixture_weights(sub, ref):
     got = check.tensor(sub.score.annealed_langevin(sub.fixture("noised_mixture_score", **MIXTURE), x0,
                                                    torch.tensor(sigmas, dtype=F64), steps, eps),
                        shape=(n, 1), dtype=F64, what="annealed_langevin on the mixture")
-    mine = simulate_annealed_mixture(x0, sigmas, steps, eps, generator=_own_generator(), **MIXTURE)
+    mine = simulate_annealed_mixture(x0, sigmas, steps, eps, generator=probes.data_generator(), **MIXTURE)
     a, b = int((got > 0).sum()), int((mine > 0).sum())
     p_value = stats.fisher_exact([[a, n - a], [b, n - b]]).pvalue
     check.show(lambda ax: (ax.hist(got[:, 0].numpy(), bins=120, density=True), ax.set_title("final states")),
@@ -283,7 +279,7 @@ def annealed_langevin_mixture_weights(sub, ref):
 @test(points=0.5, functions=["score.annealed_langevin"], clauses=["score.annealed_langevin.no_in_place"])
 def annealed_langevin_leaves_x0(sub, ref):
     """annealed_langevin does not modify x0 in place."""
-    x0 = torch.randn(50, 2, dtype=F64, generator=_own_generator())
+    x0 = torch.randn(50, 2, dtype=F64, generator=probes.data_generator())
     value = probes.leaves_arguments(sub, "score.annealed_langevin", None,
                                     [sub.fixture("noised_gaussian_score", mean=0.0, var=1.0), x0,
                                      torch.tensor([1.0, 0.5], dtype=F64), 3, 0.05],
@@ -306,13 +302,6 @@ def annealed_langevin_twice(sub, ref):
 # =============================================================================================
 # eps_to_score
 # =============================================================================================
-def _alpha_bars(betas: list[float]) -> list[float]:
-    out, prod = [], 1.0
-    for b in betas:
-        prod *= 1 - b
-        out.append(prod)
-    return out
-
 
 LINEAR_1000 = [1e-4 + (0.02 - 1e-4) * i / 999 for i in range(1000)]
 
@@ -321,10 +310,10 @@ LINEAR_1000 = [1e-4 + (0.02 - 1e-4) * i / 999 for i in range(1000)]
       clauses=["score.eps_to_score.value", "score.eps_to_score.alpha_bars_only"])
 def eps_to_score_is_the_marginal_score(sub, ref):
     """eps_to_score of the exact ε-predictor of Gaussian data is the autograd score of q(x_t) = N(√ᾱ_t m, Σ_t)."""
-    ab = _alpha_bars(LINEAR_1000)
+    ab = alpha_bars(LINEAR_1000)
     mean, cov = [1.0, -0.5], [[0.5, 0.3], [0.3, 0.4]]
     m, S = torch.tensor(mean, dtype=F64), torch.tensor(cov, dtype=F64)
-    gen = _own_generator()
+    gen = probes.data_generator()
     t = torch.randint(0, 1000, (97,), generator=gen)
     t[:3] = torch.tensor([0, 1, 999])
     x_t = torch.randn(97, 2, dtype=F64, generator=gen) * 1.5
@@ -345,8 +334,8 @@ def eps_to_score_is_the_marginal_score(sub, ref):
       clauses=["score.eps_to_score.value", "score.eps_to_score.float64", "score.eps_to_score.broadcast"])
 def eps_to_score_float32_and_images(sub, ref):
     """eps_to_score in float32 on (97, 1, 4, 4) data: −ε/√(1 − ᾱ_t) with the coefficient computed in float64."""
-    ab = _alpha_bars(LINEAR_1000)
-    gen = _own_generator()
+    ab = alpha_bars(LINEAR_1000)
+    gen = probes.data_generator()
     t = torch.randint(0, 1000, (97,), generator=gen)
     t[:4] = torch.tensor([0, 0, 1, 999])
     eps = torch.randn(97, 1, 4, 4, generator=gen)

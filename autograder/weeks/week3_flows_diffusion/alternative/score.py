@@ -1,7 +1,8 @@
-"""Week 3 score.py, the alternative correct implementation, written from the contract (spec/week3.md)
-and not from the reference: powers in Python floats for the levels; ε drawn before the levels, and the
-levels by inverse CDF of torch.rand; the chain carried in float64 with noise from torch.randn(shape);
-the DDPM coefficient from Python's math on each ᾱ_t. It must keep full marks."""
+"""Week 3 score.py, the alternative correct implementation, written from the contract (the docstrings of
+solutions/week3_flows_diffusion/score.py) and not from the reference: powers in Python floats for the
+levels; ε drawn before the levels, and the levels by inverse CDF of torch.rand; the chain carried in
+float64 with noise from torch.randn(shape); the DDPM coefficient from Python's math on each ᾱ_t. It
+must keep full marks."""
 import math
 
 import torch
