@@ -65,7 +65,8 @@ def _cell(source: str, grade_id: str, *, solution: bool, grade: bool, points: in
             "solution": solution, "task": False}
     if grade:
         meta["points"] = points
-    return {"cell_type": "code", "execution_count": None, "metadata": {"nbgrader": meta}, "outputs": [],
+    return {"cell_type": "code", "execution_count": None, "id": grade_id.replace("_", "-"),
+            "metadata": {"nbgrader": meta}, "outputs": [],
             "source": source}
 
 
