@@ -151,6 +151,9 @@ def cmd_grade(args) -> int:
 
 
 def cmd_examples(args) -> int:
+    from autograder.sandbox import start_fork_server
+
+    start_fork_server()  # as in cmd_grade: its imports beside ours
     from autograder import batch, examples, report
 
     weeks = available_weeks()
