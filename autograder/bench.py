@@ -249,6 +249,7 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
     measured = {w.folder for w in weeks}
     for r in rows:
         if r["week"] in measured:
+            r["nbgrader_overhead_seconds"] = nbgrader["nbgrader_overhead_seconds"]  # of the same run
             r["overhead_over_nbgrader"] = round(r["overhead_seconds"] / nbgrader["nbgrader_overhead_seconds"], 2)
     rows.sort(key=lambda r: r["week"])
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
@@ -270,8 +271,9 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
                      f"{r['grade_seconds_median']} | {r['in_process_seconds']}"
                      f"{' (' + str(r['in_process_failures']) + ' failed)' if r.get('in_process_failures') else ''} | "
                      f"{r['overhead_seconds']} | "
-                     f"{str(r['overhead_over_nbgrader']) + ' ×' if 'overhead_over_nbgrader' in r else 'not measured'} | "
-                     f"{r['child_start_seconds']} | {r[f'batch{BATCH}_workers1_seconds']} | "
+                     + (f"{r['overhead_over_nbgrader']} × (of {r['nbgrader_overhead_seconds']} s) | "
+                        if "nbgrader_overhead_seconds" in r else "not measured | ")
+                     + f"{r['child_start_seconds']} | {r[f'batch{BATCH}_workers1_seconds']} | "
                      f"{r[f'batch{BATCH}_workers2_seconds']} | {r['speedup_workers2']}× | "
                      + (f"{r['all_hang_seconds']} ({r['all_hang_timed_out']} of {r['all_hang_tests']} timed out, "
                         f"score {r['all_hang_score']:g}) |" if "all_hang_seconds" in r else "not measured |"))
@@ -288,7 +290,8 @@ def main(out: Path, repeats: int = 5, weeks: list | None = None) -> int:
     lines.append("Overhead is the end-to-end time minus the same tests run in this (warm) process: it includes "
                  "the child's start: as root, a fork of the fork server (which imported torch and torch._dynamo "
                  "once per grader process) and the jail's set-up; else namespace, Python and torch in each fresh "
-                 "child. 'overhead / nbgrader's' divides it by nbgrader's overhead above. Throughput runs are the "
+                 "child. 'overhead / nbgrader's' divides it by nbgrader's overhead measured in the same run as the row "
+                 "(above for the rows of this run). Throughput runs are the "
                  "real CLI from a cold start; with 2 workers, the workers are forked by the grader after it started "
                  "the one fork server they share (namespace mode). "
                  "'Every function hangs' grades the reference with each function's body replaced by an endless "
