@@ -5,6 +5,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from tqdm import tqdm
@@ -105,10 +106,11 @@ def _worker_context(week: Week):
     tests: each worker shares the server (one torch import in all, not one per worker) and starts in
     milliseconds instead of a fresh interpreter's seconds. This process holds nothing a worker should not:
     the workers are the grader, and the server, the only process that forks student code, is not forked
-    from here. Elsewhere a fresh interpreter each ("spawn"), as before."""
+    from here. Elsewhere, or from a process with other threads running (forking those is not safe), a fresh
+    interpreter each ("spawn"), as before."""
     from autograder.sandbox import start_fork_server
 
-    if start_fork_server() is None:
+    if start_fork_server() is None or threading.active_count() > 1:
         return multiprocessing.get_context("spawn")
     import torch
 
