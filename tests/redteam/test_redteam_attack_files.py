@@ -28,12 +28,13 @@ CRASH_TESTS = ("surrogate", "nondict_error", "deep_json")  # built by test_redte
 # Not appended to a stub as they stand: always_raise's definitions are copied once per public name
 # (redteam_lib.always_valueerror_week_sources), training's files are appended to the reference
 # (test_redteam_training.py), zipslip's one file is the content of escaping zip entries, shared_limits is
-# the whole module that test_redteam_sandbox.py imports in a bare Sandbox.
-NOT_STUB_ATTACKS = ("always_raise", "training", "zipslip", "shared_limits")
+# the whole module that test_redteam_sandbox.py imports in a bare Sandbox, and forkserver the one that
+# test_redteam_forkserver.py imports.
+NOT_STUB_ATTACKS = ("always_raise", "training", "zipslip", "shared_limits", "forkserver")
 
 
 def test_every_attack_folder_is_built(tmp_path, monkeypatch):
-    read = set(CRASH_TESTS) | {"training", "shared_limits"}
+    read = set(CRASH_TESTS) | {"training", "shared_limits", "forkserver"}
     code, text = rt.attack_code, rt.attack_text
     monkeypatch.setattr(rt, "attack_code", lambda name: read.add(name) or code(name))
     monkeypatch.setattr(rt, "attack_text", lambda relative: read.add(relative.split("/")[0]) or text(relative))
@@ -45,6 +46,7 @@ def test_every_attack_folder_is_built(tmp_path, monkeypatch):
     training = (rt.HERE / "test_redteam_training.py").read_text()
     assert all(f'"{p.stem}"' in training for p in (rt.ATTACKS / "training").glob("*.py"))
     assert '"shared_limits/density.py"' in (rt.HERE / "test_redteam_sandbox.py").read_text()
+    assert '"forkserver/attack.py"' in (rt.HERE / "test_redteam_forkserver.py").read_text()
 
 
 def test_filled_submissions_compile(tmp_path):
