@@ -178,7 +178,8 @@ def main(argv=None):
     p.add_argument("--raster", action="store_true")
     p.add_argument("--independent", action="store_true", help="MADE: K separate models, not shared weights")
     p.add_argument("--hidden", type=int, default=500)
-    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--layers", type=int, default=None,
+                   help="MADE: hidden layers (default 1); PixelCNN: masked layers (default 5, the notebook's)")
     # PixelCNN
     p.add_argument("--channels", type=int, default=32)
     p.add_argument("--kernel", type=int, default=5)
@@ -190,6 +191,8 @@ def main(argv=None):
     p.add_argument("--k-eval", type=int, default=1000)
     p.add_argument("--dynamic", action="store_true", help="VAE: train on fresh binarizations of the grey images")
     args = p.parse_args(argv)
+    if args.layers is None:   # the default used to be 1 for both models: the PixelCNN runs before 2026-12-07 had 1 layer
+        args.layers = 5 if args.model == "pixelcnn" else 1
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)

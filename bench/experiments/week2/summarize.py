@@ -1,10 +1,15 @@
 """Mean ± sd over seeds of the runs in bench/experiments/week2/results.jsonl, grouped by --tag.
 
     .venv/bin/python bench/experiments/week2/summarize.py              # every tag, one line each
-    .venv/bin/python bench/experiments/week2/summarize.py --json OUT   # also the issue-11 keys, as JSON
+    .venv/bin/python bench/experiments/week2/summarize.py --json bench/week2_reference.json   # and the issue keys
 
 A tag's runs must share their configuration apart from the seed (checked). The sd is the sample standard
 deviation over seeds (n - 1), 0 for one seed. CPU seconds are user + sys of the run's process.
+
+`--json FILE` updates issue 11's keys in FILE (the notebook's reference results, whose other keys it keeps): a
+key takes the lowest mean among its candidate tags run over at least 3 seeds, where that is lower than the
+key's value in FILE or the key's value came from this log. The notebook's full run then compares the key with
+its own 3-seed mean and writes bench/week2_reference.md: run it after this.
 """
 from __future__ import annotations
 
@@ -15,13 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# issue 11's keys -> the tag of the recipe that answers it (the winners recorded in LOG.md)
-KEYS = {"w2_made_nll": "made_ind4", "w2_pixelcnn_nll": None, "w2_vae_iwae1000_nll": "vae_dyn"}
+# issue 11's keys -> the tags of the recipes that answer it (LOG.md)
+KEYS = {"w2_made_nll": ["made_ind4", "made_ind4_e20"], "w2_pixelcnn_nll": [], "w2_vae_iwae1000_nll": ["vae_dyn"]}
 TARGETS = {"w2_made_nll": 105.0, "w2_pixelcnn_nll": 92.0, "w2_vae_iwae1000_nll": 105.0}
-# the committed notebook's full run (notebooks/week2_ar_vae.ipynb, 2026-12-06, one seed), for the keys whose
-# recipe above has fewer seeds, and for the notebook's time
-NOTEBOOK = {"w2_made_nll": 108.17, "w2_pixelcnn_nll": 102.18, "w2_vae_iwae1000_nll": 116.31}
-NOTEBOOK_SECONDS = {"wall": 322.8, "cpu": 98.8}
 
 
 def groups(path: Path = HERE / "results.jsonl") -> dict[str, list[dict]]:
@@ -57,22 +58,18 @@ def main(argv=None):
         print(f"{s['model']:9s} {tag:18s} {s['mean']:8.2f} ± {s['sd'] or 0:5.2f} (n={s['seeds']}) "
               f"values {s['values']} cpu/run {s['seconds']['cpu_per_run']} s wall/run {s['seconds']['wall_per_run']} s")
     if args.json:
-        out = {}
-        for key, tag in KEYS.items():
-            notebook = {"mean": NOTEBOOK[key], "sd": None, "seeds": 1,
-                        "source": "notebooks/week2_ar_vae.ipynb, full run of 2026-12-06"}
-            best = summary(runs[tag]) if tag in runs else dict(notebook)
-            if tag in runs:
-                best["source"] = f"bench/experiments/week2/run.py, tag {tag}"
-            best["target"] = TARGETS[key]
-            best["target_met"] = best["seeds"] >= 3 and best["mean"] <= TARGETS[key]
-            out[key] = best
-            out[key + "_notebook"] = notebook
-        out["notebook_seconds"] = {"mean": NOTEBOOK_SECONDS["wall"], "sd": None, "seeds": 1,
-                                   "seconds": NOTEBOOK_SECONDS,
-                                   "source": "notebooks/week2_ar_vae.ipynb, full run of 2026-12-06"}
+        out = json.loads(args.json.read_text()) if args.json.is_file() else {}
+        for key, tags in KEYS.items():
+            candidates = [summary(runs[tag]) for tag in tags if tag in runs]
+            candidates = [c for c in candidates if c["seeds"] >= 3]
+            if not candidates:
+                continue
+            best = min(candidates, key=lambda c: c["mean"])
+            best["source"] = f"bench/experiments/week2/run.py, tag {best['config']['tag']}"
+            kept = out.get(key, {})
+            if str(kept.get("source", "")).startswith("bench/experiments/") or kept.get("mean", float("inf")) > best["mean"]:
+                out[key] = {**best, "target": TARGETS[key], "target_met": best["mean"] <= TARGETS[key]}
         args.json.write_text(json.dumps(out, indent=1) + "\n")
-
 
 if __name__ == "__main__":
     main()
