@@ -713,12 +713,14 @@ RING_SAMPLES = 20_000
 # 3-std fraction only gates nothing-near-a-mode (RING_MIN_HQ, as before), and the smear is bounded on the
 # median distance of the samples to the nearest mode: with N(0, σ² I) on every output it is at least 0.78
 # for σ = 1 wherever G puts its points (the median of a mixture is at least its components' smallest; for
-# one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01; one run of
-# the mutant gan_smeared_output, σ = 1, gave 0.82); correct runs of this recipe gave 0.39 to 0.51
-# (reference) and 0.48 to 0.57 (alternative), in the few seeds run so far (median_distance in
-# bench/training_tests.md). RING_MAX_MEDIAN_DISTANCE lies between. (lr 1e-3 gave medians of 0.15 to 0.39,
-# but the alternative then covered only 5 or 6 modes in 2 of 7 runs.) The empirical CDF of 20,000 distances
-# is within 0.023 of the true one except with probability 1.3e-9 (DKW), small against these margins.
+# one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01; runs of
+# the mutant gan_smeared_output, σ = 1, gave 0.82 to 0.87 (10 runs of the sweep, all failed)); correct runs of this
+# recipe gave 0.34 to 0.63 (reference, 148 seeds) and 0.46 to 0.60 (alternative, 148 seeds) (median_distance in
+# bench/training_tests.md, 2026-12-07). RING_MAX_MEDIAN_DISTANCE lies between, 0.07 above the worst correct run and
+# 0.08 below the smeared generator's floor (the high-quality fraction cannot separate them: the smeared mutant's
+# runs gave 0.22% to 0.33%, the alternative's 0.56% to 1.7%). (lr 1e-3 gave medians of 0.15 to 0.39, but the
+# alternative then covered only 5 or 6 modes in 2 of 7 runs.) The empirical CDF of 20,000 distances is within 0.023
+# of the true one except with probability 1.3e-9 (DKW), small against these margins.
 RING_MIN_HQ = 0.002
 RING_MAX_MEDIAN_DISTANCE = 0.7
 RING_MIN_MODES = 7
@@ -744,14 +746,13 @@ RING_MIN_MODES = 7
 RING_MAX_ON_RING_UNTRAINED = 0.05
 RING_NOISE = 0.5
 RING_MIN_MOVE = 0.3
-# Attempts (PROVISIONAL, see bench/training_tests.md): the earlier 50-seed study of this recipe (2026-11-26,
-# one run each) saw fewer than 7 modes in 0 of 50 reference runs and 1 of 50 alternative runs, and a
-# high-quality fraction of at least 0.44%, twice RING_MIN_HQ; with 1 failure in 50 the Clopper-Pearson 95%
-# upper bound of the per-run rate is 0.106, and 7 independent runs all fail with probability at most
-# 0.106^7 = 1.6e-7 <= 1e-6. The median-distance bound is newer: the sweep (make training-seeds TESTS='gan.*')
-# has fewer than the 10 seeds per implementation that tests/engine/test_training_seeds.py needs to recheck
-# the bound (it reports an expected failure until then). A correct submission pays one run (about 30 s of
-# CPU) in the common case, a broken one all 7 (about 210 s).
+# Attempts: one run failed in 0 of 148 seeds of the reference and 0 of 148 of the alternative
+# (bench/training_tests.md, 2026-12-07: 8 modes in every run, median distance at most 0.63, high-quality fraction
+# at least 0.56%), so its failure rate p is at most p_u = 1 - 0.025^(1/148) = 0.0246 (Clopper-Pearson, 95%); all 7
+# independent runs fail with probability p^7 <= 0.02462^7 = 5.5e-12 <= 1e-6 (rechecked from the JSON by
+# tests/engine/test_training_seeds.py). (The earlier 50-seed study of 2026-11-26, before the median-distance bound,
+# saw fewer than 7 modes in 1 of 50 alternative runs.) A correct submission pays one run (about 8 s of CPU on a
+# quiet machine, 35 s under load) in the common case, a broken one all 7.
 RING_ATTEMPTS = 7
 
 
