@@ -16,7 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+import copy
+
 import torch
+import torch.optim.optimizer as torch_optimizer
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -62,6 +65,17 @@ class PackedCritic(nn.Module):
         return self.net(x.reshape(-1, 2 * self.pack)).squeeze(-1)  # (B, 2) -> (B / pack, 2 pack) -> (B / pack,)
 
 
+class Scale(nn.Module):
+    """x -> scale * x (a fixed input scaling of the critic)."""
+
+    def __init__(self, scale: float):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return self.scale * x
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="grid")
@@ -78,17 +92,35 @@ def main(argv=None):
     p.add_argument("--pack", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tag", default="")
+    p.add_argument("--ema", type=float, default=0.0, help="also score an EMA of the generator (this decay per step)")
+    p.add_argument("--critic-scale", type=float, default=1.0,
+                   help="the critic sees scale * x: a Lipschitz bound of scale with SN (default 1)")
+    p.add_argument("--gen-hidden", type=int, default=0, help="the generator's width (default: --hidden)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     centres, sd = datasets()[a.data]
     sample_real = mixture_sampler(centres, sd)
     torch.manual_seed(a.seed)
-    generator = gan.Generator(latent_dim=a.latent, hidden_dim=a.hidden)
+    generator = gan.Generator(latent_dim=a.latent, hidden_dim=a.gen_hidden or a.hidden)
+    g_ema = copy.deepcopy(generator) if a.ema else None
+    if a.ema:
+        g_params = {id(q) for q in generator.parameters()}
+
+        def ema_hook(optimizer, args, kwargs):
+            """After each generator step: ema <- d ema + (1 - d) g."""
+            if id(optimizer.param_groups[0]["params"][0]) in g_params:
+                with torch.no_grad():
+                    for pe, pg in zip(g_ema.parameters(), generator.parameters()):
+                        pe.lerp_(pg, 1 - a.ema)
+
+        torch_optimizer.register_optimizer_step_post_hook(ema_hook)
     ch = a.critic_hidden or a.hidden
     if a.pack > 1:
         critic = PackedCritic(a.pack, ch, spectral=not a.no_sn)
     else:
         critic = gan.Critic(hidden_dim=ch, spectral=not a.no_sn)
+    if a.critic_scale != 1.0:
+        critic = nn.Sequential(Scale(a.critic_scale), critic)
     betas = tuple(float(b) for b in a.betas.split(","))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     out, steps = [], 0
@@ -102,6 +134,11 @@ def main(argv=None):
         m, hq, kl = gan.mode_coverage(x, centres, sd)
         out.append({"steps": steps, "modes": m, "hq": round(hq, 4), "kl": round(kl, 4),
                     "cpu": round(time.process_time() - cpu0, 1)})
+        if g_ema is not None:
+            with torch.no_grad():
+                x = g_ema(torch.randn(NUM_EVAL, a.latent))  # (NUM_EVAL, 2)
+            m, hq, kl = gan.mode_coverage(x, centres, sd)
+            out[-1].update(ema_modes=m, ema_hq=round(hq, 4), ema_kl=round(kl, 4))
         print(json.dumps(out[-1]), file=sys.stderr, flush=True)  # progress, in case the run is stopped
     print(json.dumps({"args": vars(a), "phases": out, "cpu": round(time.process_time() - cpu0, 1),
                       "wall": round(time.perf_counter() - wall0, 1)}), flush=True)

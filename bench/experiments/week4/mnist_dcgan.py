@@ -91,9 +91,9 @@ class SmallGenerator(nn.Module):
 class SmallCritic(nn.Module):
     """The committed notebook's critic (centre=False, extra=False); extra adds a 3x3 conv at 7x7."""
 
-    def __init__(self, width=32, centre=False, extra=False):
+    def __init__(self, width=32, centre=False, extra=False, scale=1.0):
         super().__init__()
-        self.centre = centre
+        self.centre, self.scale = centre, scale
         sn = gan.spectral_norm
         layers = [sn(nn.Conv2d(1, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1),
                   sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)), nn.LeakyReLU(0.1)]
@@ -104,7 +104,7 @@ class SmallCritic(nn.Module):
     def forward(self, x):
         if self.centre:
             x = 2 * x - 1
-        return self.net(x).squeeze(-1)
+        return self.net(self.scale * x).squeeze(-1)
 
 
 def main(argv=None):
@@ -127,6 +127,7 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=0.0,
                    help="also score an exponential moving average of the generator's weights (this decay per step)")
     p.add_argument("--lr-phases", default="", help="steps:lr,...: a fresh train_wgan call per phase (overrides --lr)")
+    p.add_argument("--critic-scale", type=float, default=1.0, help="small critic: input times this (Lipschitz bound)")
     p.add_argument("--score-train", action="store_true", help="also score with batch statistics (train mode)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -140,7 +141,7 @@ def main(argv=None):
         c = DCCritic(a.width, centre=not a.no_centre)
     else:
         g = SmallGenerator(a.latent, a.width, bn=a.gen_bn)
-        c = SmallCritic(a.width, centre=not a.no_centre, extra=a.critic_extra)
+        c = SmallCritic(a.width, centre=not a.no_centre, extra=a.critic_extra, scale=a.critic_scale)
     sample = lambda n: x_train[torch.randint(len(x_train), (n,))][:, None]  # (n, 1, 28, 28)
     betas = tuple(float(b) for b in a.betas.split(","))
 
