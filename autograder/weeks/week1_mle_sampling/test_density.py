@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 import torch
 from scipy import special
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture  # imported with the tests, before a batch forks its workers
 
 from autograder import checks as check
 from autograder import probes
@@ -307,9 +309,6 @@ def gaussian_mle_closed_form(sub, ref):
 # =============================================================================================
 def _sklearn_em(x: torch.Tensor, init_means: torch.Tensor, num_iters: int, reg_covar: float):
     """scikit-learn's GaussianMixture with the contract's initialization, in float64."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.mixture import GaussianMixture
-
     k, d = init_means.shape
     gm = GaussianMixture(n_components=k, covariance_type="full", max_iter=num_iters, tol=0, reg_covar=reg_covar,
                          weights_init=np.full(k, 1.0 / k), means_init=init_means.numpy(),
