@@ -32,7 +32,7 @@ def _child(run: Callable[[int], Any], seed: int, connection: Connection) -> None
     try:
         torch.set_num_threads(1)
         connection.send(("ok", run(seed)))
-    except BaseException:
+    except BaseException:  # noqa: BLE001  (any end of run(seed), exit included, goes to the notebook as text)
         connection.send(("error", traceback.format_exc()))
     finally:
         connection.close()

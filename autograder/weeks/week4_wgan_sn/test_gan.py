@@ -715,7 +715,7 @@ RING_SAMPLES = 20_000
 # for σ = 1 wherever G puts its points (the median of a mixture is at least its components' smallest; for
 # one point y the infimum over y, by Monte Carlo with 200,000 draws on a grid of y, error < 0.01; runs of
 # the mutant gan_smeared_output, σ = 1, gave 0.82 to 0.87 (10 runs of the sweep, all failed)); correct runs of this
-# recipe gave 0.34 to 0.63 (reference, 148 seeds) and 0.46 to 0.60 (alternative, 148 seeds) (median_distance in
+# recipe gave 0.34 to 0.63 (reference, 200 seeds) and 0.45 to 0.60 (alternative, 200 seeds) (median_distance in
 # bench/training_tests.md, 2026-12-07). RING_MAX_MEDIAN_DISTANCE lies between, 0.07 above the worst correct run and
 # 0.08 below the smeared generator's floor (the high-quality fraction cannot separate them: the smeared mutant's
 # runs gave 0.22% to 0.33%, the alternative's 0.56% to 1.7%). (lr 1e-3 gave medians of 0.15 to 0.39, but the
@@ -746,10 +746,10 @@ RING_MIN_MODES = 7
 RING_MAX_ON_RING_UNTRAINED = 0.05
 RING_NOISE = 0.5
 RING_MIN_MOVE = 0.3
-# Attempts: one run failed in 0 of 148 seeds of the reference and 0 of 148 of the alternative
+# Attempts: one run failed in 0 of 200 seeds of the reference and 0 of 200 of the alternative
 # (bench/training_tests.md, 2026-12-07: 8 modes in every run, median distance at most 0.63, high-quality fraction
-# at least 0.56%), so its failure rate p is at most p_u = 1 - 0.025^(1/148) = 0.0246 (Clopper-Pearson, 95%); all 7
-# independent runs fail with probability p^7 <= 0.02462^7 = 5.5e-12 <= 1e-6 (rechecked from the JSON by
+# at least 0.56%), so its failure rate p is at most p_u = 1 - 0.025^(1/200) = 0.0183 (Clopper-Pearson, 95%); all 7
+# independent runs fail with probability p^7 <= 0.01828^7 = 6.8e-13 <= 1e-6 (rechecked from the JSON by
 # tests/engine/test_training_seeds.py). (The earlier 50-seed study of 2026-11-26, before the median-distance bound,
 # saw fewer than 7 modes in 1 of 50 alternative runs.) A correct submission pays one run (about 8 s of CPU on a
 # quiet machine, 35 s under load) in the common case, a broken one all 7.
