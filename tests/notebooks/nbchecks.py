@@ -8,6 +8,7 @@ instructor notebook generated from it and executed (`notebooks/<week>.ipynb`, to
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from autograder.weeks import Week, available_weeks
@@ -95,6 +96,16 @@ def error_outputs(nb) -> list:
 def stream_text(nb) -> str:
     """Everything the code cells printed (stdout and stderr), in order."""
     return "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs if o.output_type == "stream")
+
+
+def assert_fits_two_idle_cores(instructor) -> None:
+    """A full run whose seeds 1 and 2 ran in forked processes beside the kernel (course/seeds.py) fits 15 minutes
+    on 2 idle cores: with fair sharing, the kernel (one thread) never loses more than a quarter of the seeds' CPU
+    time, and a seed process never more than half of the kernel's, so kernel + seeds / 2 bounds the wall time."""
+    printed = stream_text(instructor)
+    kernel = float(re.search(r"notebook ran in [0-9.]+ s \(full mode\), CPU time ([0-9.]+) s", printed).group(1))
+    seeds = float(re.search(r"seed processes \[1, 2\]: CPU time ([0-9.]+) s in all", printed).group(1))
+    assert kernel + seeds / 2 < 900, f"kernel {kernel:.0f} s and seed processes {seeds:.0f} s of CPU time"
 
 
 def tagged(nb, tag: str) -> list:
