@@ -19,6 +19,7 @@ F64 = torch.float64
 _reference = reference_modules(3)
 flows, diffusion = _reference.flows, _reference.diffusion
 hidden = hidden_module(3, "test_diffusion")
+alpha_bars = hidden_module(3, "common").alpha_bars  # the grader's trusted ᾱ_t in Python floats
 pytestmark = pytest.mark.usefixtures("seed_and_one_thread")
 
 
@@ -154,7 +155,7 @@ def test_exact_moments_match_the_reference_samplers(sampler):
     m, S = torch.tensor([1.0, -0.5], dtype=F64), torch.tensor([[0.5, 0.3], [0.3, 0.4]], dtype=F64)
     betas = hidden.COARSE
     sched = diffusion.DiffusionSchedule(torch.tensor(betas, dtype=F64))
-    model = fixtures.gaussian_eps_predictor(hidden._alpha_bars(betas), m.tolist(), S.tolist())
+    model = fixtures.gaussian_eps_predictor(alpha_bars(betas), m.tolist(), S.tolist())
     torch.set_default_dtype(F64)
     try:
         if sampler == "ddpm":
@@ -183,5 +184,5 @@ def test_known_sampler_biases():
     mu_ddim, C_ddim = hidden._ddim_moments(betas, 50, m, S)
     assert C_ddpm.sqrt().item() / 0.5 == pytest.approx(0.992, abs=1e-3)
     assert C_ddim.sqrt().item() / 0.5 == pytest.approx(0.944, abs=1e-3)
-    shift = math.sqrt(hidden._alpha_bars(betas)[-1]) * 1.5
+    shift = math.sqrt(alpha_bars(betas)[-1]) * 1.5
     assert abs(mu_ddpm.item() - 1.5) < 1e-4 and 0.2 * shift < 1.5 - mu_ddim.item() < shift
