@@ -69,6 +69,7 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
     if skipped:
         print(f"{skipped} submission(s) already graded in {out_dir} (use --force to regrade)")
     if workers <= 1 or len(todo) <= 1:
+        report.import_plotting_in_background()
         bar = _bar(week, len(todo), progress)
         for path, name in todo:
             bar.set_postfix_str(name)
@@ -79,6 +80,7 @@ def grade_many(week: Week, paths: list[Path], out_dir: Path, workers: int = 1, f
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(week)) as pool:
             # Submitted (the workers forked) before the progress bar, whose monitor thread must not be forked.
             futures = [pool.submit(_grade_one, week.folder, str(p), n, str(out_dir), seed, only) for p, n in todo]
+            report.import_plotting_in_background()  # the workers are forked: this process may start a thread
             bar = _bar(week, len(todo), progress)
             for future in concurrent.futures.as_completed(futures):
                 name, _, _ = future.result()

@@ -70,6 +70,9 @@ ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 cd "$ROOT/source"
 mkdir -p "$ROOT/results"
+# One thread per process for OpenMP and BLAS: the grader and the sandboxed child take turns on the cores.
+export OMP_NUM_THREADS="${{OMP_NUM_THREADS:-1}}" OPENBLAS_NUM_THREADS="${{OPENBLAS_NUM_THREADS:-1}}"
+export MKL_NUM_THREADS="${{MKL_NUM_THREADS:-1}}"
 exec "$PY" -m autograder.gradescope run --week {folder} \\
   --submission "$ROOT/submission" --results "$ROOT/results/results.json"
 """
