@@ -69,7 +69,7 @@ def test_reference_results_are_recorded_by_the_full_run():
     for data in ("ring", "grid"):
         for method in METHODS:
             row = re.search(rf"^\| {data} \| {method} \| ([0-9 ]+) \| {num} ± {num} \| ([0-9. ]+) \| {num}% ± {num} \| "
-                            rf"([0-9. ]+) \| {num} ± {num} \| \d+ \| ([0-9 ]+) \|$", section, flags=re.M)
+                            rf"([-0-9. ]+) \| (-?[0-9.]+) ± {num} \| \d+ \| ([0-9 ]+) \|$", section, flags=re.M)
             assert row, f"the row {data} / {method}"
             modes, hq, kl, cpu = ([float(v) for v in row.group(i).split()] for i in (1, 4, 7, 10))
             assert len(modes) == len(hq) == len(kl) == len(cpu) == SEEDS, f"{data} / {method}: one value per seed"
