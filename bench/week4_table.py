@@ -9,7 +9,8 @@ modes covered, high-quality fraction and mode_kl, with the CPU and wall time of 
 section of bench/week4_reference.md (one section per list of sets, so that ring and grid may run apart)
 and into bench/week4_reference.json (keys `w4_<set>_<metric>_<method>` and the issue's keys; each value
 `{"mean", "sd", "seeds"}`, CPU and wall seconds under "seconds"). The notebook's full run writes its own
-one-seed section of the .md.
+section of the .md (seeds 0, 1 and 2 of every recipe, and its `_notebook` keys of the
+.json); this script's sections are extra runs.
 
 The issue's targets (issue 11), for the main spectrally normalized method as means over 5 seeds: ring 8 of
 8 modes and >= 90% high quality; grid >= 24.6 modes and >= 60% high quality; each run <= 5 minutes of CPU.
