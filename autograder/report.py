@@ -161,10 +161,10 @@ def _import_plotting() -> None:
 
 def import_plotting_in_background() -> None:
     """Import matplotlib for `histogram` in a thread, while the submissions are graded: the import is a
-    quarter of a second of one core that the end of a batch would otherwise wait for. (The thread waits
-    mostly on the interpreter's lock while this process's grader is busy, and never outlives it: `histogram`
-    imports the same modules, which waits for the thread's import to finish.) Call it only after any fork of
-    this process: forking a process with a thread running is not safe."""
+    quarter of a second of one core that the end of a batch would otherwise wait for. The thread runs while
+    this process waits (for its workers, or for the sandboxed child, a wait that releases the interpreter's
+    lock); if it is still importing when `histogram` starts, the same imports there wait for it to finish.
+    Call it only after any fork of this process: forking a process with a thread running is not safe."""
     threading.Thread(target=_import_plotting, name="import-matplotlib", daemon=True).start()
 
 
