@@ -5,6 +5,8 @@
   (`bench/week4_reference.md` and `.json`): every (set, method) of section 1 and the MNIST DCGAN over seeds 0, 1
   and 2 (seed 0 in the kernel, seeds 1 and 2 in forked processes), the values per seed and their mean ± sd,
   the same numbers the notebook printed; and the run fits 15 minutes on 2 idle cores.
+- Section 2 (the critic's Lipschitz constant) over seeds 0, 1 and 2: each number per seed and its mean ± sd, printed
+  and recorded, and what Question 2's model answer says of them holds on every seed.
 """
 from __future__ import annotations
 
@@ -120,3 +122,79 @@ def test_reference_json_holds_the_notebooks_seeds():
 
 def test_full_run_fits_two_idle_cores():
     assert_fits_two_idle_cores(nbformat.read(FILES.instructor, as_version=4))
+
+
+# Section 2 (the critic's Lipschitz constant): the instructor cell prints one row per (quantity, critic), the values
+# of seeds 0, 1 and 2 and their mean ± sd, each row to the same decimals; the record cell writes the same rows.
+LIPSCHITZ_ROW = re.compile(r"^\| ([a-z()%0-9 ]+?) \| (with|without) SN \| (-?[0-9.]+(?: -?[0-9.]+)*) \| (-?[0-9.]+) ± ([0-9.]+) \|$",
+                           flags=re.M)
+LIPSCHITZ_QUANTITIES = ("product of the layer norms at the end", "smallest layer norm at the end",
+                        "largest layer norm at the end", "largest abs(gap) over the first 25 steps",
+                        "largest abs(gap) over all 300 steps", "steps with a negative gap (%)", "last gap")
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _lipschitz_rows(text: str, decimals: dict | None = None) -> dict[tuple[str, bool], list[float]]:
+    """{(quantity, with SN): values per seed} of the section-2 rows in `text`, each checked against its mean ± sd;
+    `decimals`, if given, gets each row's number of decimals."""
+    rows = {}
+    for quantity, critic, values, mean, sd in LIPSCHITZ_ROW.findall(text):
+        assert {_decimals(v) for v in values.split()} == {_decimals(mean), _decimals(sd)}, f"{quantity}: one precision"
+        per_seed = [float(v) for v in values.split()]
+        assert len(per_seed) == SEEDS, f"{quantity}, {critic} SN: one value per seed"
+        d = _decimals(mean)
+        _assert_mean_sd(per_seed, float(mean), float(sd), d, d, f"{quantity}, {critic} SN")
+        rows[quantity, critic == "with"] = per_seed
+        if decimals is not None:
+            decimals[quantity, critic == "with"] = d
+    return rows
+
+
+def test_section_2_runs_three_seeds_and_supports_the_model_answer():
+    printed = stream_text(nbformat.read(FILES.instructor, as_version=4))
+    table = printed.split("Section 2 over seeds [0, 1, 2], mean ± sd")[1].split("\n\n")[0]
+    rows = _lipschitz_rows(table)
+    assert set(rows) == {(q, sn) for q in LIPSCHITZ_QUANTITIES for sn in (True, False)}, "every quantity, both critics"
+    assert all(line in _section().splitlines() for line in table.splitlines() if LIPSCHITZ_ROW.match(line)), \
+        "the printed rows are the recorded ones"
+    # Seed 0 is the kernel's run: the table's first column is what the line above the figure printed.
+    for critic, spectral in (("with", True), ("without", False)):
+        line = re.search(rf"^{critic} SN: layer norms at the end .*, product ([0-9.e+]+);.* last (-?[0-9.e+]+)$",
+                         printed, flags=re.M)
+        assert math.isclose(float(line.group(1)), rows["product of the layer norms at the end", spectral][0], rel_tol=6e-3)
+        assert math.isclose(float(line.group(2)), rows["last gap", spectral][0], rel_tol=6e-3)
+    on = {q: rows[q, True] for q in LIPSCHITZ_QUANTITIES}
+    off = {q: rows[q, False] for q in LIPSCHITZ_QUANTITIES}
+    first, largest = "largest abs(gap) over the first 25 steps", "largest abs(gap) over all 300 steps"
+    # What Question 2's model answer says, on every seed: SN keeps each layer near 1 and the product near 1; without
+    # it the layers and their product grow by orders of magnitude.
+    assert all(1 - 1e-4 < v < 1.1 for v in on["smallest layer norm at the end"] + on["largest layer norm at the end"])
+    assert all(v < 1.2 for v in on["product of the layer norms at the end"])
+    assert all(v > 9 for v in off["largest layer norm at the end"]) and all(v > 500 for v in off["product of the layer norms at the end"])
+    # The gap: below 1 in magnitude with SN; without, above 100, more than 40 times its size over the first 25 steps.
+    assert all(v < 1 for v in on[largest])
+    assert all(v > 100 for v in off[largest]) and all(b > 40 * a for a, b in zip(off[first], off[largest]))
+    # Its sign: without SN negative at some steps and at the end on all three seeds; with SN, also negative at some
+    # steps, but positive at the end.
+    assert all(v > 0 for v in off["steps with a negative gap (%)"]) and all(v < 0 for v in off["last gap"])
+    assert all(v > 0 for v in on["steps with a negative gap (%)"]) and all(v > 0 for v in on["last gap"])
+
+
+def test_reference_json_holds_section_2s_seeds():
+    record = json.loads(FILES.bench.with_suffix(".json").read_text())
+    keys = [k for k in record if k.startswith("w4_lipschitz_")]
+    assert len(keys) == 2 * len(LIPSCHITZ_QUANTITIES), keys
+    decimals = {}
+    rows = _lipschitz_rows(_section(), decimals)
+    for key in keys:
+        row = record[key]
+        assert row["seeds"] == SEEDS == len(row["values"]) and row["seed_ids"] == [0, 1, 2] and row["steps"] == 300
+        assert math.isclose(row["mean"], statistics.mean(row["values"]), rel_tol=1e-9, abs_tol=1e-12)
+        assert math.isclose(row["sd"], statistics.stdev(row["values"]), rel_tol=1e-9, abs_tol=1e-12)
+        assert row["source"].startswith("notebooks/week4_wgan_sn.ipynb") and row["machine"] and row["time"]
+        which = row["quantity"], not key.endswith("_no_sn_notebook")
+        # The markdown rounds each value to its row's decimals: half a unit of the last digit, and float slack.
+        assert all(abs(a - b) <= 0.5 * 10.0 ** -decimals[which] + 1e-9 for a, b in zip(rows[which], row["values"])), key

@@ -1,5 +1,6 @@
 """The notebook's section 2 (cell `cell-16`) outside the notebook: the signed score gap of a WGAN critic
-trained on the ring with and without spectral normalization (no penalty), seed as `--seed` (notebook: 1).
+trained on the ring with and without spectral normalization (no penalty), seed as `--seed` (the notebook: seed 0
+in the kernel, 1 and 2 in its instructor cell `instructor-seeds-lipschitz`; it ran seed 1 alone before).
 
     python bench/experiments/week4/lipschitz_gap.py --seed 1
 """
